@@ -1,0 +1,117 @@
+"""The composition root: the one place that builds concrete objects and wires them."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+import uuid
+from typing import TYPE_CHECKING
+
+from aiogram import Bot, Dispatcher
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.enums import ParseMode
+
+from vizteh_bot.db.engine import check_connection, create_engine
+from vizteh_bot.db.fsm_storage import DatabaseStorage
+from vizteh_bot.db.outbox import OutboxRepository
+from vizteh_bot.db.tickets import TicketRepository
+from vizteh_bot.delivery import OutboxWorker
+from vizteh_bot.handlers import get_routers
+from vizteh_bot.manager_chat import ManagerChat
+from vizteh_bot.middlewares import InFlightUpdates, TextsMiddleware
+from vizteh_bot.migrations import apply_migrations
+from vizteh_bot.pacing import PaceLimits, Pacer
+from vizteh_bot.texts import Translations
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncEngine
+
+    from vizteh_bot.config import Settings
+
+logger = logging.getLogger(__name__)
+SHUTDOWN_GRACE_SECONDS = 20
+
+
+def create_bot(settings: Settings) -> Bot:
+    session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
+    return Bot(
+        token=settings.token.get_secret_value(),
+        session=session,
+        default=DefaultBotProperties(parse_mode=ParseMode.HTML, link_preview_is_disabled=True),
+    )
+
+
+class Application:
+    """Everything one running bot instance owns, built from the settings."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.engine: AsyncEngine = create_engine(settings)
+        self.bot = create_bot(settings)
+        self.translations = Translations(settings.default_locale)
+        self.tickets = TicketRepository(self.engine)
+        self.outbox = OutboxRepository(self.engine)
+        self.manager_chat = ManagerChat(settings.manager_chat_id)
+        self.instance = f"{socket.gethostname()}:{settings.manager_chat_id}"
+        self.delivery = OutboxWorker(
+            bot=self.bot,
+            outbox=self.outbox,
+            tickets=self.tickets,
+            translations=self.translations,
+            zone=settings.zone,
+            manager_chat=self.manager_chat,
+            pacer=Pacer(PaceLimits().scaled(settings.pace_time_scale)),
+            worker_id=f"{self.instance}:{os.getpid()}:{uuid.uuid4().hex[:8]}",
+        )
+        self.in_flight = InFlightUpdates()
+        self.dispatcher = self._create_dispatcher()
+
+    def _create_dispatcher(self) -> Dispatcher:
+        dispatcher = Dispatcher(
+            storage=DatabaseStorage(self.engine),
+            settings=self.settings,
+            tickets=self.tickets,
+            delivery=self.delivery,
+            manager_chat=self.manager_chat,
+            translations=self.translations,
+            zone=self.settings.zone,
+        )
+        dispatcher.update.outer_middleware(self.in_flight)
+        dispatcher.update.outer_middleware(TextsMiddleware(self.translations))
+        dispatcher.include_routers(*get_routers(self.manager_chat, self.translations))
+        return dispatcher
+
+    async def prepare(self) -> None:
+        """Check the database, bring its schema up to date, pick up where the last run stopped."""
+        await check_connection(self.engine)
+        await apply_migrations(self.settings)
+        current = await self.outbox.migrated_chat_id(self.settings.manager_chat_id)
+        if current != self.settings.manager_chat_id:
+            self.manager_chat.moved_to(current)
+        await self.outbox.release_leases(f"{self.instance}:")
+
+    async def run(self, *, handle_signals: bool = True) -> None:
+        """Serve until stopped (SIGTERM/SIGINT or stop()): finish handlers, then the outbox."""
+        await self.prepare()
+        worker = asyncio.create_task(self.delivery.run(), name="outbox")
+        try:
+            await self.dispatcher.start_polling(
+                self.bot,
+                allowed_updates=self.dispatcher.resolve_used_update_types(),
+                handle_signals=handle_signals,
+                close_bot_session=False,
+            )
+        finally:
+            if not await self.in_flight.drained(SHUTDOWN_GRACE_SECONDS):
+                logger.warning("Stopping with updates still being handled")
+            self.delivery.stop()
+            await worker
+            await self.bot.session.close()
+            await self.engine.dispose()
+
+    async def stop(self) -> None:
+        await self.dispatcher.stop_polling()

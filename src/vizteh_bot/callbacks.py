@@ -1,0 +1,40 @@
+"""Inline button payloads: short prefixes, ids only; every value is untrusted input."""
+
+from __future__ import annotations
+
+import enum
+
+from aiogram.filters.callback_data import CallbackData
+
+
+class MenuAction(enum.StrEnum):
+    NEW_TICKET = "new"
+    ABOUT = "about"
+
+
+class FormAction(enum.StrEnum):
+    SEND = "send"
+    EDIT = "edit"
+    EDIT_NAME = "name"
+    EDIT_PHONE = "phone"
+    EDIT_TEXT = "text"
+    EDIT_BACK = "back"
+    CANCEL = "cancel"
+
+
+class TicketAction(enum.StrEnum):
+    CLOSE = "close"
+    REOPEN = "reopen"
+
+
+class MenuCallback(CallbackData, prefix="m"):
+    action: MenuAction
+
+
+class FormCallback(CallbackData, prefix="f"):
+    action: FormAction
+
+
+class TicketCallback(CallbackData, prefix="t"):
+    action: TicketAction
+    ticket_id: int

@@ -1,0 +1,37 @@
+"""The async engine for PostgreSQL (asyncpg) or the embedded SQLite file (aiosqlite)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import event, text
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+if TYPE_CHECKING:
+    from vizteh_bot.config import Settings
+
+
+def create_engine(settings: Settings) -> AsyncEngine:
+    url = settings.database_url()
+    if settings.uses_postgres:
+        return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+    if settings.sqlite_path.parent != settings.sqlite_path:
+        settings.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
+    engine = create_async_engine(url, connect_args={"timeout": 30})
+    event.listen(engine.sync_engine, "connect", _tune_sqlite)
+    return engine
+
+
+def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
+    # WAL lets readers work during a write; busy_timeout makes writers wait instead of failing.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+async def check_connection(engine: AsyncEngine) -> None:
+    async with engine.connect() as connection:
+        await connection.execute(text("SELECT 1"))

@@ -1,0 +1,232 @@
+"""The outbox: messages owed to Telegram, claimed by workers with a lease."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import func, insert, or_, select, update
+
+from vizteh_bot.db.models import blocked_clients, chat_migrations, outbox, tickets
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncEngine
+
+PENDING = "pending"
+SENT = "sent"
+FAILED = "failed"
+ERROR_TEXT_LIMIT = 500
+
+
+class OutboxKind(enum.StrEnum):
+    TICKET_CARD = "ticket_card"
+    CLIENT_CONFIRMATION = "client_confirmation"
+    CARD_REFRESH = "card_refresh"
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxMessage:
+    id: int
+    kind: OutboxKind
+    chat_id: int
+    ticket_id: int | None
+    attempts: int
+    created_at: datetime
+
+
+def pending_row(
+    kind: OutboxKind, chat_id: int, ticket_id: int | None, now: datetime
+) -> dict[str, Any]:
+    return {
+        "kind": kind.value,
+        "chat_id": chat_id,
+        "ticket_id": ticket_id,
+        "state": PENDING,
+        "attempts": 0,
+        "created_at": now,
+        "next_attempt_at": now,
+    }
+
+
+class OutboxRepository:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    async def claim(self, worker_id: str, limit: int, lease: timedelta) -> list[OutboxMessage]:
+        """Lease the oldest due messages; rows another worker holds are skipped, not waited for."""
+        now = datetime.now(UTC)
+        due = (
+            select(outbox.c.id)
+            .where(
+                outbox.c.state == PENDING,
+                outbox.c.next_attempt_at <= now,
+                or_(outbox.c.locked_until.is_(None), outbox.c.locked_until < now),
+            )
+            .order_by(outbox.c.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        async with self._engine.begin() as connection:
+            rows = await connection.execute(
+                update(outbox)
+                .where(outbox.c.id.in_(due.scalar_subquery()))
+                .values(locked_until=now + lease, locked_by=worker_id)
+                .returning(
+                    outbox.c.id,
+                    outbox.c.kind,
+                    outbox.c.chat_id,
+                    outbox.c.ticket_id,
+                    outbox.c.attempts,
+                    outbox.c.created_at,
+                )
+            )
+            claimed = [
+                OutboxMessage(
+                    id=row.id,
+                    kind=OutboxKind(row.kind),
+                    chat_id=row.chat_id,
+                    ticket_id=row.ticket_id,
+                    attempts=row.attempts,
+                    created_at=row.created_at,
+                )
+                for row in rows
+            ]
+        return sorted(claimed, key=lambda message: message.id)
+
+    async def mark_sent(
+        self,
+        message_id: int,
+        telegram_message_id: int | None,
+        *,
+        card_of: int | None = None,
+        chat_id: int | None = None,
+    ) -> None:
+        """Done; for a manager card, also remember where it is so status changes can edit it."""
+        async with self._engine.begin() as connection:
+            if card_of is not None:
+                await connection.execute(
+                    update(tickets)
+                    .where(tickets.c.id == card_of)
+                    .values(manager_chat_id=chat_id, manager_message_id=telegram_message_id)
+                )
+            await connection.execute(
+                update(outbox)
+                .where(outbox.c.id == message_id)
+                .values(
+                    state=SENT,
+                    sent_at=datetime.now(UTC),
+                    message_id=telegram_message_id,
+                    locked_until=None,
+                    attempts=outbox.c.attempts + 1,
+                )
+            )
+
+    async def postpone_chat(
+        self, chat_id: int, until: datetime, *, failed_id: int | None = None, error: str = ""
+    ) -> None:
+        """Hold every pending message of the chat until `until`, keeping their order."""
+        async with self._engine.begin() as connection:
+            if failed_id is not None:
+                await connection.execute(
+                    update(outbox)
+                    .where(outbox.c.id == failed_id)
+                    .values(attempts=outbox.c.attempts + 1, last_error=error[:ERROR_TEXT_LIMIT])
+                )
+            await connection.execute(
+                update(outbox)
+                .where(
+                    outbox.c.chat_id == chat_id,
+                    outbox.c.state == PENDING,
+                    outbox.c.next_attempt_at < until,
+                )
+                .values(next_attempt_at=until)
+            )
+            await connection.execute(
+                update(outbox)
+                .where(outbox.c.chat_id == chat_id, outbox.c.state == PENDING)
+                .values(locked_until=None)
+            )
+
+    async def give_up(self, message_id: int, error: str) -> None:
+        async with self._engine.begin() as connection:
+            await connection.execute(
+                update(outbox)
+                .where(outbox.c.id == message_id)
+                .values(
+                    state=FAILED,
+                    locked_until=None,
+                    attempts=outbox.c.attempts + 1,
+                    last_error=error[:ERROR_TEXT_LIMIT],
+                )
+            )
+
+    async def record_blocked_client(self, user_id: int) -> None:
+        now = datetime.now(UTC)
+        async with self._engine.begin() as connection:
+            known = await connection.scalar(
+                select(blocked_clients.c.user_id).where(blocked_clients.c.user_id == user_id)
+            )
+            if known is None:
+                await connection.execute(
+                    insert(blocked_clients).values(user_id=user_id, blocked_at=now)
+                )
+
+    async def move_chat(self, old_chat_id: int, new_chat_id: int) -> None:
+        """Follow a group upgraded to a supergroup: pending messages go to the new id."""
+        async with self._engine.begin() as connection:
+            await connection.execute(
+                update(outbox)
+                .where(outbox.c.chat_id == old_chat_id, outbox.c.state == PENDING)
+                .values(chat_id=new_chat_id, locked_until=None)
+            )
+            known = await connection.scalar(
+                select(chat_migrations.c.new_chat_id).where(
+                    chat_migrations.c.old_chat_id == old_chat_id
+                )
+            )
+            if known is None:
+                await connection.execute(
+                    insert(chat_migrations).values(
+                        old_chat_id=old_chat_id,
+                        new_chat_id=new_chat_id,
+                        migrated_at=datetime.now(UTC),
+                    )
+                )
+
+    async def migrated_chat_id(self, chat_id: int) -> int:
+        """The chat's current id after any upgrades."""
+        async with self._engine.connect() as connection:
+            for _ in range(5):
+                newer = await connection.scalar(
+                    select(chat_migrations.c.new_chat_id).where(
+                        chat_migrations.c.old_chat_id == chat_id
+                    )
+                )
+                if newer is None:
+                    break
+                chat_id = newer
+        return chat_id
+
+    async def release_leases(self, worker_prefix: str) -> None:
+        """A restarted instance frees what its previous process had claimed when it died."""
+        async with self._engine.begin() as connection:
+            await connection.execute(
+                update(outbox)
+                .where(outbox.c.state == PENDING, outbox.c.locked_by.startswith(worker_prefix))
+                .values(locked_until=None, locked_by=None)
+            )
+
+    async def next_due_at(self) -> datetime | None:
+        async with self._engine.connect() as connection:
+            return await connection.scalar(
+                select(func.min(outbox.c.next_attempt_at)).where(outbox.c.state == PENDING)
+            )
+
+    async def count_pending(self) -> int:
+        async with self._engine.connect() as connection:
+            count = await connection.scalar(
+                select(func.count()).select_from(outbox).where(outbox.c.state == PENDING)
+            )
+        return int(count or 0)

@@ -1,0 +1,280 @@
+"""The outbox worker: delivers what the database says Telegram is owed, whatever Telegram says.
+
+Order within a chat is kept: a failure postpones every pending message of that chat, so
+they go out in creation order once it is reachable again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+from collections import defaultdict
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
+
+from aiogram.exceptions import (
+    TelegramAPIError,
+    TelegramBadRequest,
+    TelegramForbiddenError,
+    TelegramMigrateToChat,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramUnauthorizedError,
+)
+from aiogram.types import ReplyKeyboardRemove
+from sqlalchemy.exc import SQLAlchemyError
+
+from vizteh_bot import cards, keyboards
+from vizteh_bot.db.outbox import OutboxKind, OutboxMessage
+
+if TYPE_CHECKING:
+    from zoneinfo import ZoneInfo
+
+    from aiogram import Bot
+
+    from vizteh_bot.db.outbox import OutboxRepository
+    from vizteh_bot.db.tickets import TicketRepository
+    from vizteh_bot.domain import Ticket
+    from vizteh_bot.manager_chat import ManagerChat
+    from vizteh_bot.pacing import Pacer
+    from vizteh_bot.texts import Translations
+
+logger = logging.getLogger(__name__)
+
+BATCH_SIZE = 50
+LEASE = timedelta(seconds=60)
+IDLE_POLL_SECONDS = 5.0
+MAX_BACKOFF_SECONDS = 60.0
+MAX_BAD_REQUEST_ATTEMPTS = 5
+
+
+class OutboxWorker:
+    def __init__(
+        self,
+        *,
+        bot: Bot,
+        outbox: OutboxRepository,
+        tickets: TicketRepository,
+        translations: Translations,
+        zone: ZoneInfo,
+        manager_chat: ManagerChat,
+        pacer: Pacer,
+        worker_id: str,
+    ) -> None:
+        self._bot = bot
+        self._outbox = outbox
+        self._tickets = tickets
+        self._translations = translations
+        self._zone = zone
+        self._manager_chat = manager_chat
+        self._pacer = pacer
+        self._worker_id = worker_id
+        self._wakeup = asyncio.Event()
+        self._stopping = False
+        self._chat_ids: dict[int, int] = {}
+
+    def wake(self) -> None:
+        self._wakeup.set()
+
+    def stop(self) -> None:
+        """Finish the batch in hand, then return from run()."""
+        self._stopping = True
+        self._wakeup.set()
+
+    async def run(self) -> None:
+        failures = 0
+        while not self._stopping:
+            try:
+                self._wakeup.clear()
+                batch = await self._outbox.claim(self._worker_id, BATCH_SIZE, LEASE)
+                if batch:
+                    await self._deliver(batch)
+                else:
+                    await self._idle()
+                failures = 0
+            except (SQLAlchemyError, OSError):
+                failures += 1
+                delay = _backoff(failures)
+                logger.exception("Outbox: database unavailable, retrying in %.0f s", delay)
+                await self._sleep(delay)
+
+    async def _idle(self) -> None:
+        due = await self._outbox.next_due_at()
+        timeout = IDLE_POLL_SECONDS
+        if due is not None:
+            timeout = min(timeout, max(0.0, (due - datetime.now(UTC)).total_seconds()))
+        self._pacer.forget_idle()
+        await self._sleep(timeout)
+
+    async def _sleep(self, seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wakeup.wait(), timeout=seconds)
+
+    async def _deliver(self, batch: list[OutboxMessage]) -> None:
+        by_chat: dict[int, list[OutboxMessage]] = defaultdict(list)
+        for message in batch:
+            by_chat[message.chat_id].append(message)
+        await asyncio.gather(*(self._deliver_chat(messages) for messages in by_chat.values()))
+
+    async def _deliver_chat(self, messages: list[OutboxMessage]) -> None:
+        for message in messages:
+            chat_id = self._chat_ids.get(message.chat_id, message.chat_id)
+            wait = self._pacer.chat_wait(chat_id)
+            if wait > 0:
+                await self._outbox.postpone_chat(message.chat_id, _after(wait))
+                return
+            while (total_wait := self._pacer.total_wait()) > 0:
+                await asyncio.sleep(total_wait)
+            self._pacer.spend(chat_id)
+            if not await self._attempt(message, chat_id):
+                return
+
+    async def _attempt(self, message: OutboxMessage, chat_id: int) -> bool:
+        """Send one message; False when the rest of this chat's batch must wait."""
+        try:
+            await self._send(message, chat_id)
+        except TelegramRetryAfter as error:
+            self._pacer.hold(chat_id, error.retry_after)
+            logger.warning(
+                "Telegram asks to wait %s s before writing to %s", error.retry_after, chat_id
+            )
+            await self._postpone(message, float(error.retry_after), error)
+            return False
+        except TelegramMigrateToChat as error:
+            await self._follow_migration(message.chat_id, error.migrate_to_chat_id)
+            return False
+        except TelegramForbiddenError as error:
+            return await self._unreachable(message, chat_id, error)
+        except TelegramBadRequest as error:
+            return await self._bad_request(message, chat_id, error)
+        except TelegramUnauthorizedError as error:
+            logger.critical("Telegram rejects the bot token (%s): check TOKEN", error.message)
+            await self._postpone(message, MAX_BACKOFF_SECONDS, error)
+            return False
+        except (TelegramAPIError, TelegramNetworkError, TimeoutError) as error:
+            delay = _backoff(message.attempts + 1)
+            logger.warning(
+                "Sending outbox message %s failed (%s), retry in %.1f s", message.id, error, delay
+            )
+            await self._postpone(message, delay, error)
+            return False
+        return True
+
+    async def _send(self, message: OutboxMessage, chat_id: int) -> None:
+        ticket = await self._tickets.get(message.ticket_id) if message.ticket_id else None
+        if ticket is None:
+            await self._outbox.give_up(message.id, "the ticket no longer exists")
+            return
+        if message.kind is OutboxKind.TICKET_CARD:
+            await self._send_card(message, chat_id, ticket)
+        elif message.kind is OutboxKind.CLIENT_CONFIRMATION:
+            texts = self._translations.for_language(ticket.client.language)
+            sent = await self._bot.send_message(
+                chat_id,
+                texts("ticket-accepted", number=ticket.id),
+                reply_markup=ReplyKeyboardRemove(),
+            )
+            await self._outbox.mark_sent(message.id, sent.message_id)
+        elif message.kind is OutboxKind.CARD_REFRESH:
+            await self._refresh_card(message, ticket)
+
+    async def _send_card(self, message: OutboxMessage, chat_id: int, ticket: Ticket) -> None:
+        texts = self._translations.default
+        sent = await self._bot.send_message(
+            chat_id,
+            cards.manager_card(texts, ticket, self._zone),
+            reply_markup=keyboards.ticket_card(texts, ticket),
+        )
+        await self._outbox.mark_sent(
+            message.id, sent.message_id, card_of=ticket.id, chat_id=chat_id
+        )
+
+    async def _refresh_card(self, message: OutboxMessage, ticket: Ticket) -> None:
+        if ticket.manager_message_id is None or ticket.manager_chat_id is None:
+            # The card is not out yet; when it goes, it shows the current status.
+            await self._outbox.mark_sent(message.id, None)
+            return
+        texts = self._translations.default
+        chat_id = self._chat_ids.get(ticket.manager_chat_id, ticket.manager_chat_id)
+        try:
+            await self._bot.edit_message_text(
+                chat_id=chat_id,
+                message_id=ticket.manager_message_id,
+                text=cards.manager_card(texts, ticket, self._zone),
+                reply_markup=keyboards.ticket_card(texts, ticket),
+            )
+        except TelegramBadRequest as error:
+            if "not modified" not in error.message:
+                raise
+        await self._outbox.mark_sent(message.id, ticket.manager_message_id)
+
+    async def _unreachable(
+        self, message: OutboxMessage, chat_id: int, error: TelegramAPIError
+    ) -> bool:
+        if message.chat_id in self._manager_chat or chat_id in self._manager_chat:
+            delay = _backoff(message.attempts + 1)
+            logger.warning(
+                "Cannot write to the manager chat %s (MANAGER_CHAT_ID): %s. Add the bot to that "
+                "chat or unblock it; requests wait in the outbox, next try in %.0f s",
+                chat_id,
+                error.message,
+                delay,
+            )
+            await self._postpone(message, delay, error)
+            return False
+        logger.info(
+            "Client %s cannot be reached (%s); message %s dropped",
+            chat_id,
+            error.message,
+            message.id,
+        )
+        if isinstance(error, TelegramForbiddenError):
+            await self._outbox.record_blocked_client(chat_id)
+        await self._outbox.give_up(message.id, error.message)
+        return True
+
+    async def _bad_request(
+        self, message: OutboxMessage, chat_id: int, error: TelegramBadRequest
+    ) -> bool:
+        if "chat not found" in error.message.lower():
+            return await self._unreachable(message, chat_id, error)
+        if (
+            message.kind is OutboxKind.CARD_REFRESH
+            and "message to edit not found" in error.message
+        ):
+            await self._outbox.give_up(message.id, "the card was deleted in the chat")
+            return True
+        if message.attempts + 1 >= MAX_BAD_REQUEST_ATTEMPTS:
+            logger.error(
+                "Telegram keeps refusing outbox message %s: %s", message.id, error.message
+            )
+            await self._outbox.give_up(message.id, error.message)
+            return True
+        await self._postpone(message, _backoff(message.attempts + 1), error)
+        return False
+
+    async def _follow_migration(self, old_chat_id: int, new_chat_id: int) -> None:
+        logger.warning("Chat %s became supergroup %s; following it", old_chat_id, new_chat_id)
+        self._chat_ids[old_chat_id] = new_chat_id
+        if old_chat_id in self._manager_chat:
+            self._manager_chat.moved_to(new_chat_id)
+        await self._outbox.move_chat(old_chat_id, new_chat_id)
+        self._wakeup.set()
+
+    async def _postpone(
+        self, message: OutboxMessage, seconds: float, error: BaseException
+    ) -> None:
+        await self._outbox.postpone_chat(
+            message.chat_id, _after(seconds), failed_id=message.id, error=str(error)
+        )
+
+
+def _after(seconds: float) -> datetime:
+    return datetime.now(UTC) + timedelta(seconds=seconds)
+
+
+def _backoff(attempt: int) -> float:
+    """Exponential, capped, with jitter so many workers do not retry in step."""
+    return min(MAX_BACKOFF_SECONDS, 0.5 * 2 ** min(attempt, 10)) * random.uniform(0.5, 1.0)  # noqa: S311

@@ -1,0 +1,28 @@
+"""Routers in the order updates meet them."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from vizteh_bot.handlers import common, errors, fallback, manager
+from vizteh_bot.handlers.client import form, menu
+
+if TYPE_CHECKING:
+    from aiogram import Router
+
+    from vizteh_bot.manager_chat import ManagerChat
+    from vizteh_bot.texts import Translations
+
+
+def get_routers(manager_chat: ManagerChat, translations: Translations) -> list[Router]:
+    # The manager chat comes first: it may be a private chat, and there it is not a client.
+    # Cancel and back come before the form so they win in every step; the fallback is last
+    # so it only sees what nothing else wanted (stale or forged buttons, stray messages).
+    return [
+        errors.create_router(),
+        manager.create_router(manager_chat),
+        common.create_router(translations),
+        menu.create_router(),
+        form.create_router(),
+        fallback.create_router(),
+    ]

@@ -1,0 +1,95 @@
+"""Keyboard builders; every label comes from the texts."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from aiogram.types import (
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    ReplyKeyboardMarkup,
+)
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from vizteh_bot.callbacks import (
+    FormAction,
+    FormCallback,
+    MenuAction,
+    MenuCallback,
+    TicketAction,
+    TicketCallback,
+)
+from vizteh_bot.domain import Ticket, TicketStatus
+
+if TYPE_CHECKING:
+    from vizteh_bot.texts import Texts
+
+
+def main_menu(texts: Texts) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(
+        text=texts("menu-button-new-ticket"),
+        callback_data=MenuCallback(action=MenuAction.NEW_TICKET),
+    )
+    builder.button(
+        text=texts("menu-button-about"), callback_data=MenuCallback(action=MenuAction.ABOUT)
+    )
+    builder.adjust(1)
+    return builder.as_markup()
+
+
+def form_navigation(texts: Texts, *, share_phone: bool = False) -> ReplyKeyboardMarkup:
+    rows = [
+        [
+            KeyboardButton(text=texts("form-button-back")),
+            KeyboardButton(text=texts("form-button-cancel")),
+        ]
+    ]
+    if share_phone:
+        rows.insert(
+            0, [KeyboardButton(text=texts("form-button-share-phone"), request_contact=True)]
+        )
+    return ReplyKeyboardMarkup(keyboard=rows, resize_keyboard=True, is_persistent=True)
+
+
+def confirmation(texts: Texts) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(
+        text=texts("form-button-send"), callback_data=FormCallback(action=FormAction.SEND)
+    )
+    builder.button(
+        text=texts("form-button-edit"), callback_data=FormCallback(action=FormAction.EDIT)
+    )
+    builder.button(
+        text=texts("form-button-cancel"), callback_data=FormCallback(action=FormAction.CANCEL)
+    )
+    builder.adjust(1, 2)
+    return builder.as_markup()
+
+
+def field_choice(texts: Texts) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    for action, key in (
+        (FormAction.EDIT_NAME, "form-button-edit-name"),
+        (FormAction.EDIT_PHONE, "form-button-edit-phone"),
+        (FormAction.EDIT_TEXT, "form-button-edit-text"),
+        (FormAction.EDIT_BACK, "form-button-edit-back"),
+    ):
+        builder.button(text=texts(key), callback_data=FormCallback(action=action))
+    builder.adjust(3, 1)
+    return builder.as_markup()
+
+
+def ticket_card(texts: Texts, ticket: Ticket) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    if ticket.status is TicketStatus.OPEN:
+        builder.button(
+            text=texts("manager-button-close"),
+            callback_data=TicketCallback(action=TicketAction.CLOSE, ticket_id=ticket.id),
+        )
+    else:
+        builder.button(
+            text=texts("manager-button-reopen"),
+            callback_data=TicketCallback(action=TicketAction.REOPEN, ticket_id=ticket.id),
+        )
+    return builder.as_markup()

@@ -1,0 +1,110 @@
+# Bot texts in English. Edit the text right of "=", keep the keys on the left.
+# { $name } is a placeholder for a value; keep it as it is.
+# Telegram HTML: <b>bold</b>, <i>italic</i>, <a href="https://...">link</a>.
+
+## Main menu
+menu-greeting =
+    Hello, { $name }! 👋
+    I am the VizTeh company bot. Leave a request here and a manager will contact you.
+menu-button-new-ticket = 📝 Leave a request
+menu-button-about = 🏢 About us
+menu-hint = Choose an action in the menu: /start
+
+## About us (photo caption: at most 1024 characters)
+about-text =
+    <b>VizTeh</b> builds and supports information systems for business.
+
+    📍 1 Primernaya St., Moscow
+    📞 +7 (495) 000-00-00
+    ✉️ info@vizteh.example
+    🕘 Mon–Fri, 9:00–18:00 (Moscow time)
+
+## Request form
+form-ask-name = How should we call you? Please type your name.
+form-ask-phone =
+    Your phone number? Type it, e.g. <code>+7 916 123-45-67</code>,
+    or press «{ $button }».
+form-ask-text = What do you need? (up to { $limit } characters)
+form-button-back = ⬅️ Back
+form-button-cancel = ✖️ Cancel
+form-button-share-phone = 📱 Share my number
+form-summary-fields =
+    👤 Name: { $name }
+    📞 Phone: { $phone }
+    📝 Request:
+    { $text }
+form-summary =
+    <b>Please check your request</b>
+
+    { $fields }
+
+    Is everything right?
+form-button-send = ✅ Send
+form-button-edit = ✏️ Edit
+form-button-edit-name = 👤 Name
+form-button-edit-phone = 📞 Phone
+form-button-edit-text = 📝 Request
+form-button-edit-back = ⬅️ Back to the request
+form-choose-field = What would you like to change?
+form-cancelled = The request is cancelled. To start again, press /start
+form-sending = Sending…
+form-sent-summary =
+    <b>✅ Request sent</b>
+
+    { $fields }
+form-already-sent = This request has already been sent.
+form-confirm-with-buttons = Press «{ $send }» to send the request, or «{ $edit }» to change it.
+form-not-in-progress = This request has already been sent or cancelled. Start again: /start
+ticket-accepted =
+    ✅ Request #{ $number } accepted!
+    A manager will contact you soon.
+    To leave another request: /start
+
+## Input errors
+error-name-empty = The name cannot be empty. Please type how we should call you.
+error-name-too-long = The name is too long: { $length } characters, at most { $limit } allowed.
+error-phone-invalid =
+    I could not read that number. Please type it in full, e.g. <code>+7 916 123-45-67</code>,
+    or press «{ $button }».
+error-contact-not-own = Please share your own number, not someone else's contact. Press «{ $button }» or type the number.
+error-text-empty = The request cannot be empty. Please describe what you need.
+error-text-too-long = The text is too long: { $length } characters, at most { $limit } allowed. Please shorten it.
+error-not-text = I can only read text here. { $question }
+error-too-many-tickets =
+    You have sent { $count } requests in the last hour, which is the limit.
+    You can send a new one after { $time }.
+error-button-stale = This button is out of date. Start again: /start
+error-not-manager = Only the managers' chat can change a request's status.
+error-ticket-not-found = Request not found.
+error-internal = Something went wrong. Please try again a little later.
+
+## Managers' chat
+manager-mode =
+    👨‍💼 <b>Manager mode</b>
+    Open requests: { $open_count }.
+
+    New requests arrive in this chat; change their status with the buttons under each one.
+    Send a photo and I will reply with its PHOTO_ID for «About us».
+manager-photo-id =
+    PHOTO_ID of this photo:
+    <code>{ $file_id }</code>
+    Put it in .env as PHOTO_ID= and restart the bot.
+manager-card =
+    { $status_icon } <b>Request #{ $number }</b>
+    🕒 { $created_at }
+    👤 Name: { $name }
+    📞 Phone: { $phone }
+    💬 Telegram: { $profile }
+    📝 Request:
+    { $text }
+
+    Status: { $status }
+manager-card-status-changed = { $status } by { $by }, { $at }
+manager-status-open = 🟢 open
+manager-status-closed = ✅ closed
+manager-button-close = ✅ Close
+manager-button-reopen = 🔄 Reopen
+manager-ticket-closed = Request #{ $number } closed
+manager-ticket-reopened = Request #{ $number } reopened
+manager-ticket-already-closed = Request #{ $number } is already closed
+manager-ticket-already-open = Request #{ $number } is already open

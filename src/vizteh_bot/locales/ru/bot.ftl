@@ -1,0 +1,110 @@
+# Тексты бота на русском. Меняйте текст справа от «=», ключи слева не трогайте.
+# { $name } — подстановка значения; её нужно оставить как есть.
+# HTML-разметка Telegram: <b>жирный</b>, <i>курсив</i>, <a href="https://...">ссылка</a>.
+
+## Главное меню
+menu-greeting =
+    Здравствуйте, { $name }! 👋
+    Я бот компании ВизТех. Здесь можно оставить заявку — менеджер свяжется с вами.
+menu-button-new-ticket = 📝 Оставить заявку
+menu-button-about = 🏢 О компании
+menu-hint = Выберите действие в меню: /start
+
+## О компании (подпись к фото: не длиннее 1024 символов)
+about-text =
+    <b>ВизТех</b> — разрабатываем и сопровождаем информационные системы для бизнеса.
+
+    📍 Москва, ул. Примерная, 1
+    📞 +7 (495) 000-00-00
+    ✉️ info@vizteh.example
+    🕘 Пн–Пт, 9:00–18:00
+
+## Форма заявки
+form-ask-name = Как к вам обращаться? Напишите ваше имя.
+form-ask-phone =
+    Ваш номер телефона? Напишите его, например <code>+7 916 123-45-67</code>,
+    или нажмите кнопку «{ $button }».
+form-ask-text = Опишите, что вам нужно (до { $limit } символов).
+form-button-back = ⬅️ Назад
+form-button-cancel = ✖️ Отмена
+form-button-share-phone = 📱 Отправить мой номер
+form-summary-fields =
+    👤 Имя: { $name }
+    📞 Телефон: { $phone }
+    📝 Что нужно:
+    { $text }
+form-summary =
+    <b>Проверьте заявку</b>
+
+    { $fields }
+
+    Всё верно?
+form-button-send = ✅ Отправить
+form-button-edit = ✏️ Изменить
+form-button-edit-name = 👤 Имя
+form-button-edit-phone = 📞 Телефон
+form-button-edit-text = 📝 Текст
+form-button-edit-back = ⬅️ К заявке
+form-choose-field = Что изменить?
+form-cancelled = Заявка отменена. Чтобы начать заново, нажмите /start
+form-sending = Отправляем…
+form-sent-summary =
+    <b>✅ Заявка отправлена</b>
+
+    { $fields }
+form-already-sent = Эта заявка уже отправлена.
+form-confirm-with-buttons = Нажмите «{ $send }», чтобы отправить заявку, или «{ $edit }», чтобы изменить её.
+form-not-in-progress = Эта заявка уже отправлена или отменена. Начать заново: /start
+ticket-accepted =
+    ✅ Заявка №{ $number } принята!
+    Менеджер свяжется с вами в ближайшее время.
+    Оставить ещё одну заявку: /start
+
+## Ошибки ввода
+error-name-empty = Имя не может быть пустым. Напишите, как к вам обращаться.
+error-name-too-long = Имя слишком длинное: { $length } символов, можно не больше { $limit }.
+error-phone-invalid =
+    Не получилось распознать номер. Напишите его целиком, например <code>+7 916 123-45-67</code>,
+    или нажмите кнопку «{ $button }».
+error-contact-not-own = Пожалуйста, отправьте свой номер, а не контакт другого человека. Нажмите кнопку «{ $button }» или напишите номер.
+error-text-empty = Текст заявки не может быть пустым. Опишите, что вам нужно.
+error-text-too-long = Слишком длинный текст: { $length } символов, можно не больше { $limit }. Сократите его, пожалуйста.
+error-not-text = Я понимаю здесь только текст. { $question }
+error-too-many-tickets =
+    Вы уже отправили { $count } заявок за последний час — это максимум.
+    Новую заявку можно будет отправить после { $time }.
+error-button-stale = Эта кнопка устарела. Начните заново: /start
+error-not-manager = Менять статус заявок можно только из чата менеджеров.
+error-ticket-not-found = Заявка не найдена.
+error-internal = Что-то пошло не так. Попробуйте ещё раз чуть позже.
+
+## Чат менеджеров
+manager-mode =
+    👨‍💼 <b>Режим менеджера</b>
+    Открытых заявок: { $open_count }.
+
+    Новые заявки приходят в этот чат, статус меняется кнопками под заявкой.
+    Пришлите фото — я отвечу его PHOTO_ID для раздела «О компании».
+manager-photo-id =
+    PHOTO_ID этого фото:
+    <code>{ $file_id }</code>
+    Впишите его в .env как PHOTO_ID= и перезапустите бота.
+manager-card =
+    { $status_icon } <b>Заявка №{ $number }</b>
+    🕒 { $created_at }
+    👤 Имя: { $name }
+    📞 Телефон: { $phone }
+    💬 Telegram: { $profile }
+    📝 Что нужно:
+    { $text }
+
+    Статус: { $status }
+manager-card-status-changed = { $status } — { $by }, { $at }
+manager-status-open = 🟢 открыта
+manager-status-closed = ✅ закрыта
+manager-button-close = ✅ Закрыть
+manager-button-reopen = 🔄 Открыть
+manager-ticket-closed = Заявка №{ $number } закрыта
+manager-ticket-reopened = Заявка №{ $number } снова открыта
+manager-ticket-already-closed = Заявка №{ $number } уже закрыта
+manager-ticket-already-open = Заявка №{ $number } уже открыта

@@ -1,0 +1,62 @@
+"""Per-update context: the texts in the language of whoever sent the update."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING, Any
+
+from aiogram import BaseMiddleware
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+
+    from aiogram.types import TelegramObject, User
+
+    from vizteh_bot.texts import Translations
+
+
+class TextsMiddleware(BaseMiddleware):
+    def __init__(self, translations: Translations) -> None:
+        self._translations = translations
+
+    async def __call__(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
+        user: User | None = data.get("event_from_user")
+        data["texts"] = self._translations.for_language(user.language_code if user else None)
+        return await handler(event, data)
+
+
+class InFlightUpdates(BaseMiddleware):
+    """Counts updates being handled, so shutdown can let them finish before closing."""
+
+    def __init__(self) -> None:
+        self._active = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    async def __call__(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
+        self._active += 1
+        self._idle.clear()
+        try:
+            return await handler(event, data)
+        finally:
+            self._active -= 1
+            if self._active == 0:
+                self._idle.set()
+
+    async def drained(self, timeout: float) -> bool:
+        """Wait until no update is being handled; False if `timeout` passed first."""
+        try:
+            await asyncio.wait_for(self._idle.wait(), timeout)
+        except TimeoutError:
+            return False
+        return True

@@ -1,0 +1,71 @@
+"""User-visible texts from `locales/<lang>/bot.ftl`; a missing key or argument raises."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib import resources
+from typing import TYPE_CHECKING, Any
+
+from fluent.runtime import FluentBundle, FluentResource
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+SUPPORTED_LOCALES = ("ru", "en")
+
+
+class TextError(LookupError):
+    """A text key or one of its arguments is missing: a bug, never a user's fault."""
+
+
+@dataclass(frozen=True, slots=True)
+class Texts:
+    """The texts of one language."""
+
+    locale: str
+    _bundle: FluentBundle
+
+    def __call__(self, key: str, **args: Any) -> str:
+        message = self._bundle.get_message(key) if self._bundle.has_message(key) else None
+        if message is None or message.value is None:
+            raise TextError(f"no text {key!r} in locale {self.locale!r}")
+        # Fluent would group digits ("1 234"); ticket numbers and counts read better plain.
+        plain = {
+            name: str(value) if isinstance(value, int) else value for name, value in args.items()
+        }
+        value, errors = self._bundle.format_pattern(message.value, plain)
+        if errors:
+            raise TextError(f"text {key!r} in locale {self.locale!r}: {errors[0]}")
+        return str(value)
+
+    def keys(self) -> set[str]:
+        return set(self._bundle._messages)
+
+
+class Translations:
+    """All locales; picks the client's language, falling back to the default."""
+
+    def __init__(self, default_locale: str = "ru", locales: Iterable[str] = SUPPORTED_LOCALES):
+        self._by_locale = {locale: _load(locale) for locale in locales}
+        if default_locale not in self._by_locale:
+            raise ValueError(f"no locale {default_locale!r}")
+        self.default = self._by_locale[default_locale]
+
+    def for_language(self, language_code: str | None) -> Texts:
+        if language_code:
+            return self._by_locale.get(language_code.split("-")[0].lower(), self.default)
+        return self.default
+
+    def all(self) -> list[Texts]:
+        return list(self._by_locale.values())
+
+    def variants(self, key: str) -> frozenset[str]:
+        """The same text in every language, to recognise a reply-keyboard button."""
+        return frozenset(texts(key) for texts in self._by_locale.values())
+
+
+def _load(locale: str) -> Texts:
+    source = resources.files("vizteh_bot").joinpath("locales", locale, "bot.ftl")
+    bundle = FluentBundle([locale], use_isolating=False)
+    bundle.add_resource(FluentResource(source.read_text(encoding="utf-8")))
+    return Texts(locale, bundle)

@@ -1,0 +1,187 @@
+"""Fault injection and rate limiting for :mod:`fake_bot_api`.
+
+``Fault.*`` builds a :class:`FaultSpec` describing how one call should fail; the server
+applies it through ``FakeBotAPI.inject``.  :class:`RealisticRateLimiter` models Telegram's
+flood limits with token buckets and tells the server when to answer 429.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+FaultKind = Literal["error", "timeout", "drop"]
+
+
+@dataclass(frozen=True)
+class FaultSpec:
+    """How a single API call fails.
+
+    ``kind="error"`` answers with ``status``/``description``/``parameters``;
+    ``kind="timeout"`` holds the request for ``delay`` seconds and then processes it normally
+    (like Telegram, the action still happens although the client has given up);
+    ``kind="drop"`` closes the connection without any answer.
+    """
+
+    kind: FaultKind
+    status: int = 0
+    description: str = ""
+    parameters: dict[str, Any] | None = None
+    delay: float = 0.0
+
+    def payload(self) -> dict[str, Any]:
+        """The JSON body Telegram would answer with."""
+        body: dict[str, Any] = {
+            "ok": False,
+            "error_code": self.status,
+            "description": self.description,
+        }
+        if self.parameters:
+            body["parameters"] = dict(self.parameters)
+        return body
+
+
+class Fault:
+    """Factories of the failures Telegram is known to produce."""
+
+    @staticmethod
+    def too_many_requests(retry_after: int) -> FaultSpec:
+        return FaultSpec(
+            "error",
+            429,
+            f"Too Many Requests: retry after {retry_after}",
+            {"retry_after": retry_after},
+        )
+
+    @staticmethod
+    def chat_not_found() -> FaultSpec:
+        return FaultSpec("error", 400, "Bad Request: chat not found")
+
+    @staticmethod
+    def forbidden(desc: str = "Forbidden: bot was blocked by the user") -> FaultSpec:
+        return FaultSpec("error", 403, desc)
+
+    @staticmethod
+    def server_error() -> FaultSpec:
+        return FaultSpec("error", 500, "Internal Server Error")
+
+    @staticmethod
+    def timeout(seconds: float) -> FaultSpec:
+        return FaultSpec("timeout", delay=seconds)
+
+    @staticmethod
+    def drop() -> FaultSpec:
+        return FaultSpec("drop")
+
+    @staticmethod
+    def migrated(new_chat_id: int) -> FaultSpec:
+        return FaultSpec(
+            "error",
+            400,
+            "Bad Request: group chat was upgraded to a supergroup chat",
+            {"migrate_to_chat_id": new_chat_id},
+        )
+
+    @staticmethod
+    def bad_request(description: str) -> FaultSpec:
+        if not description.startswith("Bad Request"):
+            description = f"Bad Request: {description}"
+        return FaultSpec("error", 400, description)
+
+
+@dataclass
+class Injection:
+    """A pending fault: the next ``remaining`` matching calls fail with ``fault``.
+
+    ``method`` is the canonical method name or ``"*"`` for any method; ``chat_id`` ``None``
+    matches calls to every chat.
+    """
+
+    method: str
+    chat_id: int | None
+    remaining: int
+    fault: FaultSpec
+
+    def matches(self, method: str, chat_id: int | None) -> bool:
+        if self.remaining <= 0:
+            return False
+        if self.method not in ("*", method):
+            return False
+        return self.chat_id is None or self.chat_id == chat_id
+
+
+@dataclass
+class TokenBucket:
+    """``capacity`` tokens, refilled continuously at ``rate`` tokens per second."""
+
+    capacity: float
+    rate: float
+    tokens: float
+    updated: float
+
+    def refill(self, now: float) -> None:
+        self.tokens = min(self.capacity, self.tokens + (now - self.updated) * self.rate)
+        self.updated = now
+
+    def wait_time(self) -> float:
+        """Seconds until one token is available (0 if one is available now)."""
+        missing = 1.0 - self.tokens
+        return missing / self.rate if missing > 1e-9 else 0.0
+
+
+@dataclass
+class RealisticRateLimiter:
+    """Telegram's flood limits as token buckets.
+
+    * a private chat (positive id): 1 message per second, bursts of up to ``private_burst``;
+    * a group or supergroup (negative id): 20 messages per minute;
+    * the bot overall: 30 messages per second.
+
+    ``time_scale`` speeds the clock up: with ``time_scale=10`` a group refills 20 messages
+    per 6 real seconds.  The ``retry_after`` reported in a 429 is the number of *real* seconds
+    (after scaling) until the exhausted bucket has a token again, rounded up, at least 1 —
+    so a bot that honours ``retry_after`` will succeed on its next attempt.
+    """
+
+    time_scale: float = 1.0
+    private_burst: int = 3
+    clock: Callable[[], float] = time.monotonic
+    _buckets: dict[int | None, TokenBucket] = field(default_factory=dict, repr=False)
+
+    def _bucket(self, key: int | None, now: float) -> TokenBucket:
+        bucket = self._buckets.get(key)
+        if bucket is None:
+            if key is None:
+                capacity, per_second = 30.0, 30.0
+            elif key < 0:
+                capacity, per_second = 20.0, 20.0 / 60.0
+            else:
+                capacity, per_second = float(self.private_burst), 1.0
+            rate = per_second * self.time_scale
+            bucket = TokenBucket(capacity=capacity, rate=rate, tokens=capacity, updated=now)
+            self._buckets[key] = bucket
+        bucket.refill(now)
+        return bucket
+
+    def acquire(self, chat_id: int | None) -> int | None:
+        """Take a token for a message to ``chat_id``.
+
+        Returns ``None`` when the message may go out, otherwise the ``retry_after`` seconds to
+        report.  A refused message consumes nothing.
+        """
+        now = self.clock()
+        buckets = [self._bucket(None, now)]
+        if chat_id is not None:
+            buckets.append(self._bucket(chat_id, now))
+        wait = max(bucket.wait_time() for bucket in buckets)
+        if wait > 0:
+            return max(1, math.ceil(wait))
+        for bucket in buckets:
+            bucket.tokens -= 1.0
+        return None
+
+    def reset(self) -> None:
+        self._buckets.clear()
