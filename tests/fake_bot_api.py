@@ -271,12 +271,12 @@ class FakeBotAPI:
     ) -> ApiCall:
         """First call with index >= ``start`` matching ``predicate``, waiting for it."""
         deadline = asyncio.get_running_loop().time() + timeout
-        index = start
         while True:
-            for call in self.calls[index:]:
+            # Rescan from ``start`` each time: a held call (getUpdates, Fault.timeout) gets its
+            # result or error after it was recorded.
+            for call in self.calls[start:]:
                 if predicate(call):
                     return call
-            index = len(self.calls)
             remaining = deadline - asyncio.get_running_loop().time()
             if remaining <= 0:
                 raise AssertionError(
@@ -337,17 +337,22 @@ class FakeBotAPI:
                 call.result = self._dispatch(call)
         except ApiError as exc:
             call.error, call.description = exc.status, exc.description
-            if not recorded:
-                self._record(call)
+            self._finish(call, recorded)
             return web.json_response(exc.payload(), status=exc.status)
-        if not recorded:
-            self._record(call)
+        self._finish(call, recorded)
         return web.json_response({"ok": True, "result": call.result})
 
     def _record(self, call: ApiCall) -> None:
         call.seq = len(self.calls)
         self.calls.append(call)
         self._call_waiters.notify()
+
+    def _finish(self, call: ApiCall, recorded: bool) -> None:
+        """Record a call once it is answered, or announce the answer of one held open."""
+        if recorded:
+            self._call_waiters.notify()
+        else:
+            self._record(call)
 
     def _take_fault(self, method: str, chat_id: int | None) -> FaultSpec | None:
         for injection in self._injections:

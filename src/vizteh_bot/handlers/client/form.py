@@ -52,10 +52,7 @@ async def ask_step(message: Message, state: FSMContext, texts: Texts, step: Stat
     """Move the form to `step` and ask its question (or show the summary to confirm)."""
     await state.set_state(step)
     if step == TicketForm.confirming:
-        data = await state.get_data()
-        summary = cards.form_summary(
-            texts, name=data["name"], phone=data["phone"], text=data["text"]
-        )
+        summary = cards.form_summary(texts, await state.get_data())
         await message.answer(summary, reply_markup=keyboards.confirmation(texts))
         return
     await message.answer(

@@ -1,0 +1,515 @@
+"""Tests of the test infrastructure: the fake Bot API, the user driver and PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+
+import aiohttp
+import asyncpg
+import pytest
+from aiogram import Bot, Dispatcher, F
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.exceptions import (
+    TelegramAPIError,
+    TelegramBadRequest,
+    TelegramForbiddenError,
+    TelegramMigrateToChat,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+)
+from aiogram.types import (
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    Message,
+    ReplyKeyboardMarkup,
+)
+
+from fake_bot_api import ApiCall, FakeBotAPI, Fault, FaultSpec, RealisticRateLimiter
+from fake_objects import (
+    callback_query_update,
+    photo_update,
+    render_html,
+    text_update,
+    user_dict,
+)
+from postgres_server import start_postgres
+from telegram_user import ManagerChat, TelegramUser
+
+GROUP = -1001234567890
+USER = 555000111
+
+
+def keyboard(*labels: str) -> InlineKeyboardMarkup:
+    rows = [[InlineKeyboardButton(text=label, callback_data=f"cb:{label}")] for label in labels]
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def make_bot(api: FakeBotAPI, timeout: float = 5.0) -> Bot:
+    session = AiohttpSession(api=TelegramAPIServer.from_base(api.url), timeout=timeout)
+    return Bot(token="123456:TEST", session=session)
+
+
+@pytest.fixture
+async def api() -> AsyncIterator[FakeBotAPI]:
+    async with FakeBotAPI() as server:
+        yield server
+
+
+@pytest.fixture
+async def bot(api: FakeBotAPI) -> AsyncIterator[Bot]:
+    bot = make_bot(api)
+    yield bot
+    await bot.session.close()
+
+
+# ------------------------------------------------------------------------------ basics
+
+
+async def test_get_me_and_case_insensitive_raw_requests(api: FakeBotAPI, bot: Bot) -> None:
+    me = await bot.get_me()
+    assert (me.id, me.is_bot, me.username) == (1000000001, True, "vizteh_test_bot")
+
+    async with aiohttp.ClientSession() as http:
+        url = f"{api.url}/bot123456:TEST/SENDMESSAGE"
+        async with http.get(url, params={"chat_id": "42", "text": "по GET"}) as response:
+            assert (await response.json())["result"]["chat"] == {
+                "id": 42,
+                "type": "private",
+                "first_name": "User",
+            }
+        async with http.post(f"{api.url}/bot123456:TEST/getme", json={}) as response:
+            assert (await response.json())["result"]["first_name"] == "VizTeh"
+        async with http.get(f"{api.url}/file/bot123456:TEST/photos/x.jpg") as response:
+            assert response.status == 404
+        async with http.get(f"{api.url}/bot123456:TEST/noSuchMethod") as response:
+            assert response.status == 404
+
+    raw_send = api.calls[1]
+    assert (raw_send.method, raw_send.params, raw_send.token) == (
+        "sendMessage",
+        {"chat_id": 42, "text": "по GET"},
+        "123456:TEST",
+    )
+    assert [call.method for call in api.calls] == ["getMe", "sendMessage", "getMe", "noSuchMethod"]
+
+
+async def test_send_and_edit_round_trip(api: FakeBotAPI, bot: Bot) -> None:
+    sent = await bot.send_message(USER, "Выберите услугу", reply_markup=keyboard("Ремонт"))
+    assert sent.from_user is not None
+    assert sent.from_user.id == 1000000001
+    assert sent.chat.type == "private"
+    assert sent.reply_markup is not None
+    assert sent.reply_markup.inline_keyboard[0][0].callback_data == "cb:Ремонт"
+    call = api.calls[-1]
+    assert call.chat_id == USER  # multipart "555000111" became an int
+    assert call.params["reply_markup"] == {
+        "inline_keyboard": [[{"text": "Ремонт", "callback_data": "cb:Ремонт"}]]
+    }
+
+    edited = await bot.edit_message_text(
+        text="Услуга: ремонт",
+        chat_id=USER,
+        message_id=sent.message_id,
+        reply_markup=keyboard("Ок"),
+    )
+    assert isinstance(edited, Message)
+    assert (edited.message_id, edited.text) == (sent.message_id, "Услуга: ремонт")
+    assert edited.edit_date is not None
+    stored = api.get_message(USER, sent.message_id)
+    assert stored is not None
+    assert stored["text"] == "Услуга: ремонт"
+
+    with pytest.raises(TelegramBadRequest, match="message is not modified"):
+        await bot.edit_message_text(
+            text="Услуга: ремонт",
+            chat_id=USER,
+            message_id=sent.message_id,
+            reply_markup=keyboard("Ок"),
+        )
+    markup_only = await bot.edit_message_reply_markup(chat_id=USER, message_id=sent.message_id)
+    assert isinstance(markup_only, Message)
+    assert markup_only.reply_markup is None
+    with pytest.raises(TelegramBadRequest, match="message to edit not found"):
+        await bot.edit_message_text(text="x", chat_id=USER, message_id=999)
+    assert await bot.delete_message(USER, sent.message_id) is True
+    with pytest.raises(TelegramBadRequest, match="message to delete not found"):
+        await bot.delete_message(USER, sent.message_id)
+
+    second = await bot.send_message(USER, "ещё")
+    in_group = await bot.send_message(GROUP, "в группу")
+    assert second.message_id == sent.message_id + 1
+    assert in_group.message_id == 1
+    assert (in_group.chat.type, in_group.chat.title) == ("supergroup", "Managers")
+    assert (await bot.send_message(-4567, "basic group")).chat.type == "group"
+
+
+async def test_html_is_rendered_and_validated(api: FakeBotAPI, bot: Bot) -> None:
+    message = await bot.send_message(USER, "<b>Заявка №5</b> от &lt;Анна&gt;", parse_mode="HTML")
+    assert message.text == "Заявка №5 от <Анна>"
+    assert api.calls[-1].text == "<b>Заявка №5</b> от &lt;Анна&gt;"
+    assert api.calls[-1].visible_text == "Заявка №5 от <Анна>"
+
+    with pytest.raises(TelegramBadRequest, match="can't parse entities: Unsupported start tag"):
+        await bot.send_message(USER, "Клиент <Анна>", parse_mode="HTML")
+    with pytest.raises(TelegramBadRequest, match="Can't find end tag corresponding to start tag"):
+        await bot.send_message(USER, "<b>жирный", parse_mode="HTML")
+    with pytest.raises(TelegramBadRequest, match="message text is empty"):
+        await bot.send_message(USER, "<b> </b>", parse_mode="HTML")
+    with pytest.raises(TelegramBadRequest, match="message is too long"):
+        await bot.send_message(USER, "я" * 4097)
+    markup = InlineKeyboardMarkup(
+        inline_keyboard=[[InlineKeyboardButton(text="x", callback_data="d" * 65)]]
+    )
+    with pytest.raises(TelegramBadRequest, match="BUTTON_DATA_INVALID"):
+        await bot.send_message(USER, "кнопка", reply_markup=markup)
+    assert render_html("a &amp; b <i>c</i>") == "a & b c"
+
+
+async def test_media_copy_forward_and_reply(api: FakeBotAPI, bot: Bot) -> None:
+    photo = await bot.send_photo(USER, "AgACphoto123", caption="Схема")
+    assert photo.photo is not None
+    assert photo.photo[-1].file_id == "AgACphoto123"
+    assert photo.caption == "Схема"
+    sticker = await bot.send_sticker(USER, "CAACsticker")
+    assert sticker.sticker is not None
+    assert sticker.sticker.file_id == "CAACsticker"
+    document = await bot.send_document(USER, "BQACdoc")
+    assert document.document is not None
+    assert document.document.file_id == "BQACdoc"
+
+    client = user_dict(USER)
+    message_id = api.next_message_id(USER)
+    api.put_update(photo_update(client, message_id=message_id, file_id="AgACclient", caption="!"))
+    copied = await bot.copy_message(GROUP, from_chat_id=USER, message_id=message_id)
+    stored = api.get_message(GROUP, copied.message_id)
+    assert stored is not None
+    assert stored["photo"][-1]["file_id"] == "AgACclient"
+    forwarded = await bot.forward_message(GROUP, from_chat_id=USER, message_id=message_id)
+    assert forwarded.forward_origin is not None
+    assert forwarded.forward_origin.type == "user"
+    with pytest.raises(TelegramBadRequest, match="message to copy not found"):
+        await bot.copy_message(GROUP, from_chat_id=USER, message_id=10_000)
+
+    reply = await bot.send_message(USER, "Получили фото", reply_to_message_id=message_id)
+    assert reply.reply_to_message is not None
+    assert reply.reply_to_message.message_id == message_id
+    with pytest.raises(TelegramBadRequest, match="message to be replied not found"):
+        await bot.send_message(USER, "ответ", reply_to_message_id=10_000)
+    with pytest.raises(TelegramBadRequest, match="message can't be edited"):
+        await bot.edit_message_caption(chat_id=USER, message_id=message_id, caption="чужое")
+
+    assert [call.method for call in api.sent_to(GROUP)] == ["copyMessage", "forwardMessage"]
+    assert len(api.calls_for("sendMessage", chat_id=USER)) == 2
+
+
+async def test_service_methods(api: FakeBotAPI, bot: Bot) -> None:
+    assert await bot.delete_webhook(drop_pending_updates=True) is True
+    await bot.set_my_commands([])
+    assert await bot.get_my_commands() == []
+    assert await bot.send_chat_action(USER, "typing") is True
+    chat = await bot.get_chat(GROUP)
+    assert (chat.id, chat.type, chat.title) == (GROUP, "supergroup", "Managers")
+    assert await bot.set_webhook("https://example.invalid/hook") is True
+    assert api.webhook_url == "https://example.invalid/hook"
+    with pytest.raises(TelegramAPIError, match="webhook is active"):
+        await bot.get_updates()
+
+
+# ------------------------------------------------------------------------ long polling
+
+
+async def test_get_updates_long_poll(api: FakeBotAPI, bot: Bot) -> None:
+    started = time.monotonic()
+    assert await bot.get_updates(timeout=1) == []
+    assert 0.9 < time.monotonic() - started < 3
+
+    poll = asyncio.create_task(bot.get_updates(timeout=10))
+    await asyncio.sleep(0.05)
+    assert not poll.done()
+    client = user_dict(USER, "Анна")
+    update_id = api.put_update(text_update(client, "Привет", message_id=api.next_message_id(USER)))
+    updates = await asyncio.wait_for(poll, 2)
+    assert [update.update_id for update in updates] == [update_id]
+    message = updates[0].message
+    assert message is not None
+    assert message.text == "Привет"
+    assert message.from_user is not None
+    assert message.from_user.first_name == "Анна"
+
+    # Not confirmed yet: delivered again; confirmed by offset: gone.
+    assert [u.update_id for u in await bot.get_updates()] == [update_id]
+    assert await bot.get_updates(offset=update_id + 1) == []
+    assert api.pending_updates == []
+
+    second = api.put_update({"message": {**message.model_dump(by_alias=True), "text": "два"}})
+    assert second == update_id + 1
+    assert [u.update_id for u in await bot.get_updates(offset=update_id + 1, limit=5)] == [second]
+
+
+async def test_redelivered_update_and_conflicting_polls(api: FakeBotAPI, bot: Bot) -> None:
+    client = user_dict(USER)
+    update = text_update(client, "дубль", message_id=api.next_message_id(USER))
+    update_id = api.put_update(update)
+    assert [u.update_id for u in await bot.get_updates(offset=0)] == [update_id]
+    assert await bot.get_updates(offset=update_id + 1) == []
+
+    api.put_update_raw({**update, "update_id": update_id})  # Telegram sends it again
+    again = await bot.get_updates(offset=update_id + 1)
+    assert [u.update_id for u in again] == [update_id]
+    assert await bot.get_updates(offset=update_id + 1) == []
+
+    first_poll = asyncio.create_task(bot.get_updates(offset=update_id + 1, timeout=5))
+    await asyncio.sleep(0.05)
+    second_poll = asyncio.create_task(bot.get_updates(offset=update_id + 1, timeout=1))
+    with pytest.raises(TelegramAPIError, match="terminated by other getUpdates request"):
+        await first_poll
+    assert await second_poll == []
+
+
+async def test_callback_query_carries_the_stored_message(api: FakeBotAPI, bot: Bot) -> None:
+    sent = await bot.send_message(GROUP, "Заявка №1", reply_markup=keyboard("Взять"))
+    stored = api.get_message(GROUP, sent.message_id)
+    assert stored is not None
+    manager = user_dict(777, "Олег")
+    update_id = api.put_update(callback_query_update(manager, stored, "cb:Взять"))
+    [update] = await bot.get_updates(offset=update_id)
+    query = update.callback_query
+    assert query is not None
+    assert query.data == "cb:Взять"
+    assert isinstance(query.message, Message)
+    assert query.message.reply_markup is not None
+    assert query.message.reply_markup.inline_keyboard[0][0].text == "Взять"
+
+    assert await bot.answer_callback_query(query.id, text="Взято") is True
+    with pytest.raises(TelegramBadRequest, match="query is too old"):
+        await bot.answer_callback_query(query.id)
+
+
+# ------------------------------------------------------------------------------ faults
+
+
+@pytest.mark.parametrize(
+    ("fault", "exception", "check"),
+    [
+        (Fault.too_many_requests(7), TelegramRetryAfter, lambda e: e.retry_after == 7),
+        (Fault.chat_not_found(), TelegramBadRequest, lambda e: "chat not found" in e.message),
+        (Fault.forbidden(), TelegramForbiddenError, lambda e: "blocked by the user" in e.message),
+        (Fault.server_error(), TelegramServerError, lambda e: "Internal Server" in e.message),
+        (
+            Fault.migrated(-1009876543210),
+            TelegramMigrateToChat,
+            lambda e: e.migrate_to_chat_id == -1009876543210,
+        ),
+        (
+            Fault.bad_request("wrong file identifier/HTTP URL specified"),
+            TelegramBadRequest,
+            lambda e: e.message == "Bad Request: wrong file identifier/HTTP URL specified",
+        ),
+    ],
+)
+async def test_injected_errors_raise_aiogram_exceptions(
+    api: FakeBotAPI,
+    bot: Bot,
+    fault: FaultSpec,
+    exception: type[TelegramAPIError],
+    check: object,
+) -> None:
+    api.inject("sendmessage", chat_id=USER, times=1, error=fault)
+    other_chat = await bot.send_message(USER + 1, "другому")  # other chats are unaffected
+    assert other_chat.text == "другому"
+    with pytest.raises(exception) as raised:
+        await bot.send_message(USER, "первая попытка")
+    assert callable(check)
+    assert check(raised.value)
+    retried = await bot.send_message(USER, "вторая попытка")  # times=1: only once
+    assert retried.text == "вторая попытка"
+    failed = api.calls_for("sendMessage", chat_id=USER)[0]
+    assert (failed.error, failed.fault) == (fault.status, "injected")
+    assert api.sent_to(USER) == [api.calls[-1]]
+    assert len(api.sent_to(USER, include_failed=True)) == 2
+
+
+async def test_dropped_connection_is_a_network_error(api: FakeBotAPI, bot: Bot) -> None:
+    api.inject("sendMessage", error=Fault.drop())
+    with pytest.raises(TelegramNetworkError, match="ServerDisconnected"):
+        await bot.send_message(USER, "потеряется")
+    assert api.calls[-1].fault == "drop"
+    assert not api.calls[-1].ok
+    assert api.messages_in(USER) == []
+    assert (await bot.send_message(USER, "дойдёт")).text == "дойдёт"
+
+
+async def test_timeout_is_a_network_error_but_the_message_arrives(api: FakeBotAPI) -> None:
+    impatient = make_bot(api, timeout=0.3)
+    try:
+        api.inject("sendMessage", error=Fault.timeout(0.8))
+        with pytest.raises(TelegramNetworkError, match="timeout"):
+            await impatient.send_message(USER, "медленно")
+        call = await api.wait_for_call(lambda c: c.result is not None, timeout=2)
+        assert call.fault == "timeout"
+        assert [m["text"] for m in api.messages_in(USER)] == ["медленно"]
+    finally:
+        await impatient.session.close()
+
+
+async def test_unreachable_and_blocked_chats(api: FakeBotAPI, bot: Bot) -> None:
+    api.unreachable_chats.add(GROUP)
+    api.blocked_chats.add(USER)
+    with pytest.raises(TelegramBadRequest, match="chat not found"):
+        await bot.send_message(GROUP, "в никуда")
+    with pytest.raises(TelegramBadRequest, match="chat not found"):
+        await bot.send_photo(GROUP, "AgACphoto")
+    with pytest.raises(TelegramForbiddenError, match="blocked"):
+        await bot.send_message(USER, "заблокирован")
+    api.unreachable_chats.clear()
+    assert (await bot.send_message(GROUP, "снова")).chat.id == GROUP
+    assert [call.fault for call in api.calls] == ["unreachable", "unreachable", "blocked", None]
+
+
+async def test_rate_limiter_answers_429_to_21st_group_message(api: FakeBotAPI, bot: Bot) -> None:
+    api.rate_limiter = RealisticRateLimiter()
+    for number in range(20):
+        await bot.send_message(GROUP, f"сообщение {number}")
+    with pytest.raises(TelegramRetryAfter) as raised:
+        await bot.send_message(GROUP, "21-е")
+    assert 1 <= raised.value.retry_after <= 3
+    assert api.calls[-1].fault == "rate_limited"
+    assert (await bot.send_message(USER, "в личку можно")).text == "в личку можно"
+    assert await bot.send_chat_action(GROUP, "typing") is True  # not a message: not limited
+
+
+def test_rate_limiter_buckets_with_a_fake_clock() -> None:
+    now = [0.0]
+    limiter = RealisticRateLimiter(clock=lambda: now[0])
+    assert [limiter.acquire(USER) for _ in range(4)] == [None, None, None, 1]
+    now[0] = 1.0
+    assert limiter.acquire(USER) is None
+    assert limiter.acquire(USER) == 1
+
+    fast = RealisticRateLimiter(time_scale=10, clock=lambda: now[0])
+    assert all(fast.acquire(GROUP) is None for _ in range(20))
+    assert fast.acquire(GROUP) == 1  # 3 s per message / 10, rounded up to 1
+    now[0] += 0.3
+    assert fast.acquire(GROUP) is None
+
+    total = RealisticRateLimiter(clock=lambda: now[0])
+    assert all(total.acquire(chat) is None for chat in range(1, 31))
+    assert total.acquire(31) == 1  # 30 messages per second overall
+
+
+# ------------------------------------------------------------------- the user driver
+
+
+async def test_telegram_user_drives_a_polling_bot(api: FakeBotAPI, bot: Bot) -> None:
+    dispatcher = Dispatcher()
+
+    @dispatcher.message(F.text == "/start")
+    async def start(message: Message) -> None:
+        markup = ReplyKeyboardMarkup(keyboard=[[KeyboardButton(text="Оставить заявку")]])
+        await message.answer("Здравствуйте!", reply_markup=markup)
+        await message.answer("Что случилось?", reply_markup=keyboard("Поломка", "Другое"))
+
+    @dispatcher.callback_query(F.data.startswith("cb:"))
+    async def chosen(query: CallbackQuery) -> None:
+        assert isinstance(query.message, Message)
+        await query.message.edit_text(f"Выбрано: {query.data}")
+        await query.answer()
+        await bot.send_message(GROUP, "Новая заявка", reply_markup=keyboard("Взять"))
+
+    @dispatcher.callback_query()
+    async def forged(query: CallbackQuery) -> None:
+        await query.answer("Кнопка устарела", show_alert=True)
+
+    @dispatcher.message(F.contact)
+    async def contact(message: Message) -> None:
+        assert message.contact is not None
+        await message.answer(f"Телефон {message.contact.phone_number}")
+
+    @dispatcher.message(F.sticker)
+    async def sticker(message: Message) -> None:
+        await message.reply("Стикеры не принимаем")
+
+    polling = asyncio.create_task(
+        dispatcher.start_polling(bot, handle_signals=False, polling_timeout=1)
+    )
+    try:
+        anna = TelegramUser(api, USER, "Анна")
+        greeting = await anna.send_command("/start")
+        assert greeting.visible_text == "Здравствуйте!"
+        assert anna.reply_keyboard_texts(greeting) == [["Оставить заявку"]]
+        question = await anna.expect("sendMessage")
+        assert anna.inline_buttons(question) == [["Поломка"], ["Другое"]]
+        assert anna.callback_data("Другое") == "cb:Другое"
+
+        answer = await anna.click("Поломка")
+        assert answer.ok
+        edit = await anna.expect("editMessageText")
+        assert edit.visible_text == "Выбрано: cb:Поломка"
+        assert anna.last_text() == "Выбрано: cb:Поломка"
+
+        manager = ManagerChat(api, 777)
+        await manager.expect(predicate=lambda call: call.text == "Новая заявка", timeout=2)
+        await manager.quiet(0.1)
+
+        alert = await anna.press_callback("forged:1", message_id=9999)
+        assert alert.params["show_alert"] is True
+
+        phone = await anna.share_contact("+79990001122")
+        assert phone.visible_text == "Телефон +79990001122"
+        reply = await anna.send_sticker()
+        assert reply.result["reply_to_message"]["sticker"]["file_id"]
+        await anna.quiet(0.2)
+        with pytest.raises(AssertionError, match="no matching API call"):
+            await anna.send("никто не ответит", timeout=0.3)
+    finally:
+        await dispatcher.stop_polling()
+        await polling
+
+
+async def test_wait_for_call_reports_recent_calls_on_timeout(api: FakeBotAPI, bot: Bot) -> None:
+    await bot.send_message(USER, "видно в отчёте")
+    mark = api.mark()
+    with pytest.raises(AssertionError, match="видно в отчёте"):
+        await api.wait_for_call(lambda call: call.method == "sendPhoto", timeout=0.1, start=mark)
+
+    waiter = asyncio.create_task(
+        api.wait_for_call(lambda call: call.method == "sendSticker", timeout=2, start=mark)
+    )
+    await asyncio.sleep(0.05)
+    await bot.send_sticker(USER, "CAACx")
+    found: ApiCall = await waiter
+    assert found.seq == mark
+    assert found.params["sticker"] == "CAACx"
+
+
+# ---------------------------------------------------------------------------- postgres
+
+
+async def test_postgres_server_round_trip() -> None:
+    server = await asyncio.to_thread(start_postgres)
+    try:
+        connection = await asyncpg.connect(server.dsn())
+        try:
+            assert await connection.fetchval("SELECT 1") == 1
+            assert await connection.fetchval("SELECT current_user") == server.user
+        finally:
+            await connection.close()
+
+        dsn = await server.create_database("vizteh_module_db")
+        connection = await asyncpg.connect(dsn)
+        try:
+            assert await connection.fetchval("SELECT current_database()") == "vizteh_module_db"
+        finally:
+            await connection.close()
+        await server.drop_database("vizteh_module_db")
+        assert server.sqlalchemy_url().startswith("postgresql+asyncpg://vizteh:vizteh@")
+    finally:
+        data_dir = server.data_dir
+        await asyncio.to_thread(server.stop)
+    assert data_dir is None or not data_dir.exists()
