@@ -50,6 +50,29 @@ def manager_card(texts: Texts, ticket: Ticket, zone: ZoneInfo) -> str:
     )
 
 
+DIGEST_SEPARATOR = "\n\n— — —\n\n"
+# Telegram's limit is 4096 characters after parsing; markup only makes the source longer.
+MESSAGE_LIMIT = 4096
+
+
+def manager_message(texts: Texts, tickets: list[Ticket], zone: ZoneInfo) -> str:
+    """One ticket's card, or a digest of several when a backlog made us group them."""
+    if len(tickets) == 1:
+        return manager_card(texts, tickets[0], zone)
+    body = DIGEST_SEPARATOR.join(manager_card(texts, ticket, zone) for ticket in tickets)
+    return texts("manager-digest", count=len(tickets), cards=body)
+
+
+def fit_digest(texts: Texts, tickets: list[Ticket], zone: ZoneInfo, most: int) -> int:
+    """How many of `tickets`, from the first, fit in one message (at least one)."""
+    count = 1
+    while count < min(most, len(tickets)):
+        if len(manager_message(texts, tickets[: count + 1], zone)) > MESSAGE_LIMIT:
+            break
+        count += 1
+    return count
+
+
 _STATUS_KEYS = {
     TicketStatus.OPEN: "manager-status-open",
     TicketStatus.CLOSED: "manager-status-closed",

@@ -48,6 +48,8 @@ LEASE = timedelta(seconds=60)
 IDLE_POLL_SECONDS = 5.0
 MAX_BACKOFF_SECONDS = 60.0
 MAX_BAD_REQUEST_ATTEMPTS = 5
+# A digest shows at most this many new requests, so each keeps a readable share.
+DIGEST_MAX = 10
 
 
 class OutboxWorker:
@@ -119,32 +121,53 @@ class OutboxWorker:
         await asyncio.gather(*(self._deliver_chat(messages) for messages in by_chat.values()))
 
     async def _deliver_chat(self, messages: list[OutboxMessage]) -> None:
-        for message in messages:
-            chat_id = self._chat_ids.get(message.chat_id, message.chat_id)
+        index = 0
+        while index < len(messages):
+            first = messages[index]
+            chat_id = self._chat_ids.get(first.chat_id, first.chat_id)
             wait = self._pacer.chat_wait(chat_id)
             if wait > 0:
-                await self._outbox.postpone_chat(message.chat_id, _after(wait))
+                await self._outbox.postpone_chat(first.chat_id, _after(wait))
                 return
-            while (total_wait := self._pacer.total_wait()) > 0:
+            total_wait = self._pacer.total_wait()
+            if total_wait > 0:
                 await asyncio.sleep(total_wait)
             self._pacer.spend(chat_id)
-            if not await self._attempt(message, chat_id):
+            done = await self._attempt(self._next_unit(messages, index, chat_id), chat_id)
+            if done == 0:
                 return
+            index += done
 
-    async def _attempt(self, message: OutboxMessage, chat_id: int) -> bool:
-        """Send one message; False when the rest of this chat's batch must wait."""
+    def _next_unit(
+        self, messages: list[OutboxMessage], index: int, chat_id: int
+    ) -> list[OutboxMessage]:
+        """What one Telegram message can carry from `index` on.
+
+        Cards waiting in a row for one chat, more than the chat can take right now, go out
+        as a digest: a burst of requests then reaches a group within its 20-a-minute limit.
+        """
+        run = []
+        for message in messages[index : index + DIGEST_MAX]:
+            if message.kind is not OutboxKind.TICKET_CARD:
+                break
+            run.append(message)
+        if len(run) > 1 and len(run) > self._pacer.chat_capacity(chat_id):
+            return run
+        return messages[index : index + 1]
+
+    async def _attempt(self, unit: list[OutboxMessage], chat_id: int) -> int:
+        """Send one Telegram message; how many outbox rows are done (0: the chat must wait)."""
+        message = unit[0]
         try:
-            await self._send(message, chat_id)
+            return await self._send(unit, chat_id)
         except TelegramRetryAfter as error:
             self._pacer.hold(chat_id, error.retry_after)
             logger.warning(
                 "Telegram asks to wait %s s before writing to %s", error.retry_after, chat_id
             )
             await self._postpone(message, float(error.retry_after), error)
-            return False
         except TelegramMigrateToChat as error:
             await self._follow_migration(message.chat_id, error.migrate_to_chat_id)
-            return False
         except TelegramForbiddenError as error:
             return await self._unreachable(message, chat_id, error)
         except TelegramBadRequest as error:
@@ -152,23 +175,21 @@ class OutboxWorker:
         except TelegramUnauthorizedError as error:
             logger.critical("Telegram rejects the bot token (%s): check TOKEN", error.message)
             await self._postpone(message, MAX_BACKOFF_SECONDS, error)
-            return False
         except (TelegramAPIError, TelegramNetworkError, TimeoutError) as error:
             delay = _backoff(message.attempts + 1)
             logger.warning(
                 "Sending outbox message %s failed (%s), retry in %.1f s", message.id, error, delay
             )
             await self._postpone(message, delay, error)
-            return False
-        return True
+        return 0
 
-    async def _send(self, message: OutboxMessage, chat_id: int) -> None:
+    async def _send(self, unit: list[OutboxMessage], chat_id: int) -> int:
+        message = unit[0]
+        if message.kind is OutboxKind.TICKET_CARD:
+            return await self._send_cards(unit, chat_id)
         ticket = await self._tickets.get(message.ticket_id) if message.ticket_id else None
         if ticket is None:
             await self._outbox.give_up(message.id, "the ticket no longer exists")
-            return
-        if message.kind is OutboxKind.TICKET_CARD:
-            await self._send_card(message, chat_id, ticket)
         elif message.kind is OutboxKind.CLIENT_CONFIRMATION:
             texts = self._translations.for_language(ticket.client.language)
             sent = await self._bot.send_message(
@@ -179,31 +200,51 @@ class OutboxWorker:
             await self._outbox.mark_sent(message.id, sent.message_id)
         elif message.kind is OutboxKind.CARD_REFRESH:
             await self._refresh_card(message, ticket)
+        return 1
 
-    async def _send_card(self, message: OutboxMessage, chat_id: int, ticket: Ticket) -> None:
+    async def _send_cards(self, unit: list[OutboxMessage], chat_id: int) -> int:
+        found = {
+            ticket.id: ticket
+            for ticket in await self._tickets.get_many([m.ticket_id for m in unit if m.ticket_id])
+        }
+        pairs = [(m, found[m.ticket_id]) for m in unit if m.ticket_id in found]
+        if len(pairs) < len(unit) and unit[0].ticket_id not in found:
+            await self._outbox.give_up(unit[0].id, "the ticket no longer exists")
+            return 1
         texts = self._translations.default
+        shown = [ticket for _, ticket in pairs]
+        shown = shown[: cards.fit_digest(texts, shown, self._zone, DIGEST_MAX)]
         sent = await self._bot.send_message(
             chat_id,
-            cards.manager_card(texts, ticket, self._zone),
-            reply_markup=keyboards.ticket_card(texts, ticket),
+            cards.manager_message(texts, shown, self._zone),
+            reply_markup=keyboards.manager_message(texts, shown),
         )
-        await self._outbox.mark_sent(
-            message.id, sent.message_id, card_of=ticket.id, chat_id=chat_id
+        await self._outbox.mark_cards_sent(
+            [message.id for message, _ in pairs[: len(shown)]],
+            sent.message_id,
+            ticket_ids=[ticket.id for ticket in shown],
+            chat_id=chat_id,
         )
+        if len(shown) > 1:
+            logger.info("Sent %s new requests to %s as one digest", len(shown), chat_id)
+        # Rows of the unit after the first missing ticket are retried on the next pass.
+        return unit.index(pairs[len(shown) - 1][0]) + 1
 
     async def _refresh_card(self, message: OutboxMessage, ticket: Ticket) -> None:
         if ticket.manager_message_id is None or ticket.manager_chat_id is None:
             # The card is not out yet; when it goes, it shows the current status.
             await self._outbox.mark_sent(message.id, None)
             return
+        shown = await self._tickets.on_manager_message(
+            ticket.manager_chat_id, ticket.manager_message_id
+        )
         texts = self._translations.default
-        chat_id = self._chat_ids.get(ticket.manager_chat_id, ticket.manager_chat_id)
         try:
             await self._bot.edit_message_text(
-                chat_id=chat_id,
+                chat_id=self._chat_ids.get(ticket.manager_chat_id, ticket.manager_chat_id),
                 message_id=ticket.manager_message_id,
-                text=cards.manager_card(texts, ticket, self._zone),
-                reply_markup=keyboards.ticket_card(texts, ticket),
+                text=cards.manager_message(texts, shown, self._zone),
+                reply_markup=keyboards.manager_message(texts, shown),
             )
         except TelegramBadRequest as error:
             if "not modified" not in error.message:
@@ -212,7 +253,7 @@ class OutboxWorker:
 
     async def _unreachable(
         self, message: OutboxMessage, chat_id: int, error: TelegramAPIError
-    ) -> bool:
+    ) -> int:
         if message.chat_id in self._manager_chat or chat_id in self._manager_chat:
             delay = _backoff(message.attempts + 1)
             logger.warning(
@@ -223,7 +264,7 @@ class OutboxWorker:
                 delay,
             )
             await self._postpone(message, delay, error)
-            return False
+            return 0
         logger.info(
             "Client %s cannot be reached (%s); message %s dropped",
             chat_id,
@@ -233,11 +274,11 @@ class OutboxWorker:
         if isinstance(error, TelegramForbiddenError):
             await self._outbox.record_blocked_client(chat_id)
         await self._outbox.give_up(message.id, error.message)
-        return True
+        return 1
 
     async def _bad_request(
         self, message: OutboxMessage, chat_id: int, error: TelegramBadRequest
-    ) -> bool:
+    ) -> int:
         if "chat not found" in error.message.lower():
             return await self._unreachable(message, chat_id, error)
         if (
@@ -245,15 +286,15 @@ class OutboxWorker:
             and "message to edit not found" in error.message
         ):
             await self._outbox.give_up(message.id, "the card was deleted in the chat")
-            return True
+            return 1
         if message.attempts + 1 >= MAX_BAD_REQUEST_ATTEMPTS:
             logger.error(
                 "Telegram keeps refusing outbox message %s: %s", message.id, error.message
             )
             await self._outbox.give_up(message.id, error.message)
-            return True
+            return 1
         await self._postpone(message, _backoff(message.attempts + 1), error)
-        return False
+        return 0
 
     async def _follow_migration(self, old_chat_id: int, new_chat_id: int) -> None:
         logger.warning("Chat %s became supergroup %s; following it", old_chat_id, new_chat_id)
@@ -277,4 +318,5 @@ def _after(seconds: float) -> datetime:
 
 def _backoff(attempt: int) -> float:
     """Exponential, capped, with jitter so many workers do not retry in step."""
-    return min(MAX_BACKOFF_SECONDS, 0.5 * 2 ** min(attempt, 10)) * random.uniform(0.5, 1.0)  # noqa: S311
+    ceiling = min(MAX_BACKOFF_SECONDS, 0.5 * 2.0 ** min(attempt, 10))
+    return ceiling * random.uniform(0.5, 1.0)  # noqa: S311 - jitter, not cryptography

@@ -80,16 +80,23 @@ def field_choice(texts: Texts) -> InlineKeyboardMarkup:
     return builder.as_markup()
 
 
-def ticket_card(texts: Texts, ticket: Ticket) -> InlineKeyboardMarkup:
+_STATUS_BUTTON_KEYS = {
+    (TicketAction.CLOSE, False): "manager-button-close",
+    (TicketAction.REOPEN, False): "manager-button-reopen",
+    (TicketAction.CLOSE, True): "manager-button-close-numbered",
+    (TicketAction.REOPEN, True): "manager-button-reopen-numbered",
+}
+
+
+def manager_message(texts: Texts, tickets: list[Ticket]) -> InlineKeyboardMarkup:
+    """One close/reopen button per ticket; numbered when the message holds several."""
     builder = InlineKeyboardBuilder()
-    if ticket.status is TicketStatus.OPEN:
+    numbered = len(tickets) > 1
+    for ticket in tickets:
+        action = TicketAction.CLOSE if ticket.status is TicketStatus.OPEN else TicketAction.REOPEN
         builder.button(
-            text=texts("manager-button-close"),
-            callback_data=TicketCallback(action=TicketAction.CLOSE, ticket_id=ticket.id),
+            text=texts(_STATUS_BUTTON_KEYS[action, numbered], number=ticket.id),
+            callback_data=TicketCallback(action=action, ticket_id=ticket.id),
         )
-    else:
-        builder.button(
-            text=texts("manager-button-reopen"),
-            callback_data=TicketCallback(action=TicketAction.REOPEN, ticket_id=ticket.id),
-        )
+    builder.adjust(2 if numbered else 1)
     return builder.as_markup()

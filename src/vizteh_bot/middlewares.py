@@ -53,10 +53,10 @@ class InFlightUpdates(BaseMiddleware):
             if self._active == 0:
                 self._idle.set()
 
-    async def drained(self, timeout: float) -> bool:
-        """Wait until no update is being handled; False if `timeout` passed first."""
+    async def drained(self, seconds: float) -> bool:
+        """Wait until no update is being handled; False if `seconds` passed first."""
         try:
-            await asyncio.wait_for(self._idle.wait(), timeout)
+            await asyncio.wait_for(self._idle.wait(), seconds)
         except TimeoutError:
             return False
         return True

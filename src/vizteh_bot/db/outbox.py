@@ -95,25 +95,28 @@ class OutboxRepository:
             ]
         return sorted(claimed, key=lambda message: message.id)
 
-    async def mark_sent(
+    async def mark_sent(self, message_id: int, telegram_message_id: int | None) -> None:
+        await self.mark_cards_sent([message_id], telegram_message_id)
+
+    async def mark_cards_sent(
         self,
-        message_id: int,
+        message_ids: list[int],
         telegram_message_id: int | None,
         *,
-        card_of: int | None = None,
+        ticket_ids: list[int] | None = None,
         chat_id: int | None = None,
     ) -> None:
-        """Done; for a manager card, also remember where it is so status changes can edit it."""
+        """Done; for manager cards, also remember where they are so status changes edit them."""
         async with self._engine.begin() as connection:
-            if card_of is not None:
+            if ticket_ids:
                 await connection.execute(
                     update(tickets)
-                    .where(tickets.c.id == card_of)
+                    .where(tickets.c.id.in_(ticket_ids))
                     .values(manager_chat_id=chat_id, manager_message_id=telegram_message_id)
                 )
             await connection.execute(
                 update(outbox)
-                .where(outbox.c.id == message_id)
+                .where(outbox.c.id.in_(message_ids))
                 .values(
                     state=SENT,
                     sent_at=datetime.now(UTC),
@@ -220,9 +223,10 @@ class OutboxRepository:
 
     async def next_due_at(self) -> datetime | None:
         async with self._engine.connect() as connection:
-            return await connection.scalar(
+            due: datetime | None = await connection.scalar(
                 select(func.min(outbox.c.next_attempt_at)).where(outbox.c.state == PENDING)
             )
+        return due
 
     async def count_pending(self) -> int:
         async with self._engine.connect() as connection:

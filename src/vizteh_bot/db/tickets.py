@@ -106,6 +106,26 @@ class TicketRepository:
         async with self._engine.connect() as connection:
             return await self._get(connection, ticket_id)
 
+    async def get_many(self, ticket_ids: list[int]) -> list[Ticket]:
+        async with self._engine.connect() as connection:
+            rows = await connection.execute(
+                select(tickets).where(tickets.c.id.in_(ticket_ids)).order_by(tickets.c.id)
+            )
+            return [_to_ticket(row) for row in rows]
+
+    async def on_manager_message(self, chat_id: int, message_id: int) -> list[Ticket]:
+        """The tickets one manager message shows: its card, or every ticket of a digest."""
+        async with self._engine.connect() as connection:
+            rows = await connection.execute(
+                select(tickets)
+                .where(
+                    tickets.c.manager_chat_id == chat_id,
+                    tickets.c.manager_message_id == message_id,
+                )
+                .order_by(tickets.c.id)
+            )
+            return [_to_ticket(row) for row in rows]
+
     async def set_status(
         self, ticket_id: int, new_status: TicketStatus, actor: Actor, manager_chat_id: int
     ) -> StatusChange:
@@ -165,11 +185,12 @@ class TicketRepository:
 
     async def oldest_recent_by_client(self, client_id: int, since: datetime) -> datetime | None:
         async with self._engine.connect() as connection:
-            return await connection.scalar(
+            oldest: datetime | None = await connection.scalar(
                 select(func.min(tickets.c.created_at)).where(
                     tickets.c.client_id == client_id, tickets.c.created_at >= since
                 )
             )
+        return oldest
 
     async def events(self, ticket_id: int) -> list[dict[str, Any]]:
         async with self._engine.connect() as connection:

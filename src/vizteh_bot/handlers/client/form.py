@@ -99,7 +99,8 @@ text_entered = _text_step("text", clean_text, TicketForm.confirming)
 
 async def phone_shared(message: Message, state: FSMContext, texts: Texts) -> None:
     contact = message.contact
-    assert contact is not None and message.from_user is not None
+    assert contact is not None
+    assert message.from_user is not None
     if contact.user_id != message.from_user.id:
         await message.answer(
             texts("error-contact-not-own", button=texts("form-button-share-phone"))

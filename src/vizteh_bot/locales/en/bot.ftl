@@ -108,3 +108,10 @@ manager-ticket-closed = Request #{ $number } closed
 manager-ticket-reopened = Request #{ $number } reopened
 manager-ticket-already-closed = Request #{ $number } is already closed
 manager-ticket-already-open = Request #{ $number } is already open
+manager-digest =
+    📥 <b>New requests: { $count }</b>
+    (many at once, so in one message)
+
+    { $cards }
+manager-button-close-numbered = ✅ Close #{ $number }
+manager-button-reopen-numbered = 🔄 Reopen #{ $number }

@@ -108,3 +108,10 @@ manager-ticket-closed = Заявка №{ $number } закрыта
 manager-ticket-reopened = Заявка №{ $number } снова открыта
 manager-ticket-already-closed = Заявка №{ $number } уже закрыта
 manager-ticket-already-open = Заявка №{ $number } уже открыта
+manager-digest =
+    📥 <b>Новые заявки: { $count }</b>
+    (их много, поэтому одним сообщением)
+
+    { $cards }
+manager-button-close-numbered = ✅ Закрыть №{ $number }
+manager-button-reopen-numbered = 🔄 Открыть №{ $number }
