@@ -106,10 +106,12 @@ class ApiCall:
 
     @property
     def visible_text(self) -> str | None:
-        """``text`` or ``caption`` as the user sees it (parse_mode applied), if delivered."""
-        if isinstance(self.result, dict) and ("text" in self.result or "caption" in self.result):
-            return str(self.result.get("text", self.result.get("caption")))
-        return None if isinstance(self.result, dict) else self.text
+        """``text`` or ``caption`` as the user sees it (parse_mode applied), from the answer;
+        None for failed calls and for copyMessage (see ``FakeBotAPI.get_message``)."""
+        if not isinstance(self.result, dict):
+            return None
+        value = self.result.get("text", self.result.get("caption"))
+        return value if isinstance(value, str) else None
 
     def describe(self) -> str:
         shown = {k: v for k, v in self.params.items() if k not in ("chat_id", "parse_mode")}

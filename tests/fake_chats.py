@@ -43,7 +43,10 @@ EDIT_METHODS = frozenset({"editMessageText", "editMessageCaption", "editMessageR
 REPLY_METHODS = SEND_METHODS | EDIT_METHODS
 """Methods that show the user something new (these are the rate-limited ones)."""
 
-_CONTENT_KEYS = ("text", "entities", "caption", "caption_entities", *MEDIA_METHODS.values())
+_CONTENT_KEYS = (
+    *("text", "entities", "caption", "caption_entities", "contact", "location"),
+    *MEDIA_METHODS.values(),
+)
 _NOT_MODIFIED = (
     "message is not modified: specified new message content and reply markup are exactly "
     "the same as a current content and reply markup of the message"

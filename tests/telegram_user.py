@@ -1,5 +1,3 @@
-# Every waiting helper takes a `timeout` deadline on purpose:
-# ruff: noqa: ASYNC109
 """Drive the bot as a Telegram person would: write, press buttons, wait for replies.
 
 A :class:`TelegramUser` enqueues updates on a :class:`~fake_bot_api.FakeBotAPI` and waits
@@ -8,6 +6,9 @@ action moves the cursor to "now", and each reply returned by ``send*``/``expect`
 past that reply, so consecutive ``expect()`` calls walk through a multi-call answer
 (e.g. deleteMessage, then sendMessage) in order.
 """
+
+# Every waiting helper takes a `timeout` deadline on purpose.
+# ruff: noqa: ASYNC109
 
 from __future__ import annotations
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from typing import Any
 
 import aiohttp
 import asyncpg
@@ -318,14 +319,13 @@ async def test_injected_errors_raise_aiogram_exceptions(
     bot: Bot,
     fault: FaultSpec,
     exception: type[TelegramAPIError],
-    check: object,
+    check: Callable[[Any], bool],
 ) -> None:
     api.inject("sendmessage", chat_id=USER, times=1, error=fault)
     other_chat = await bot.send_message(USER + 1, "другому")  # other chats are unaffected
     assert other_chat.text == "другому"
     with pytest.raises(exception) as raised:
         await bot.send_message(USER, "первая попытка")
-    assert callable(check)
     assert check(raised.value)
     retried = await bot.send_message(USER, "вторая попытка")  # times=1: only once
     assert retried.text == "вторая попытка"

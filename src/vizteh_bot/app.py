@@ -20,6 +20,7 @@ from vizteh_bot.db.fsm_storage import DatabaseStorage
 from vizteh_bot.db.outbox import OutboxRepository
 from vizteh_bot.db.tickets import TicketRepository
 from vizteh_bot.delivery import OutboxWorker
+from vizteh_bot.flood import DropRepeatedUpdates, ThrottleClients
 from vizteh_bot.handlers import get_routers
 from vizteh_bot.manager_chat import ManagerChat
 from vizteh_bot.middlewares import InFlightUpdates, TextsMiddleware
@@ -66,6 +67,8 @@ class Application:
             manager_chat=self.manager_chat,
             pacer=Pacer(PaceLimits().scaled(settings.pace_time_scale)),
             worker_id=f"{self.instance}:{os.getpid()}:{uuid.uuid4().hex[:8]}",
+            request_timeout=settings.telegram_timeout,
+            time_scale=settings.pace_time_scale,
         )
         self.in_flight = InFlightUpdates()
         self.dispatcher = self._create_dispatcher()
@@ -80,6 +83,8 @@ class Application:
             translations=self.translations,
             zone=self.settings.zone,
         )
+        dispatcher.update.outer_middleware(DropRepeatedUpdates())
+        dispatcher.update.outer_middleware(ThrottleClients(self.manager_chat))
         dispatcher.update.outer_middleware(self.in_flight)
         dispatcher.update.outer_middleware(TextsMiddleware(self.translations))
         dispatcher.include_routers(*get_routers(self.manager_chat, self.translations))

@@ -64,6 +64,8 @@ class OutboxWorker:
         manager_chat: ManagerChat,
         pacer: Pacer,
         worker_id: str,
+        request_timeout: float = 10.0,
+        time_scale: float = 1.0,
     ) -> None:
         self._bot = bot
         self._outbox = outbox
@@ -73,6 +75,8 @@ class OutboxWorker:
         self._manager_chat = manager_chat
         self._pacer = pacer
         self._worker_id = worker_id
+        self._request_timeout = int(max(1, request_timeout))
+        self._time_scale = time_scale
         self._wakeup = asyncio.Event()
         self._stopping = False
         self._chat_ids: dict[int, int] = {}
@@ -98,7 +102,7 @@ class OutboxWorker:
                 failures = 0
             except (SQLAlchemyError, OSError):
                 failures += 1
-                delay = _backoff(failures)
+                delay = self._backoff(failures)
                 logger.exception("Outbox: database unavailable, retrying in %.0f s", delay)
                 await self._sleep(delay)
 
@@ -174,9 +178,9 @@ class OutboxWorker:
             return await self._bad_request(message, chat_id, error)
         except TelegramUnauthorizedError as error:
             logger.critical("Telegram rejects the bot token (%s): check TOKEN", error.message)
-            await self._postpone(message, MAX_BACKOFF_SECONDS, error)
+            await self._postpone(message, MAX_BACKOFF_SECONDS / self._time_scale, error)
         except (TelegramAPIError, TelegramNetworkError, TimeoutError) as error:
-            delay = _backoff(message.attempts + 1)
+            delay = self._backoff(message.attempts + 1)
             logger.warning(
                 "Sending outbox message %s failed (%s), retry in %.1f s", message.id, error, delay
             )
@@ -196,6 +200,7 @@ class OutboxWorker:
                 chat_id,
                 texts("ticket-accepted", number=ticket.id),
                 reply_markup=ReplyKeyboardRemove(),
+                request_timeout=self._request_timeout,
             )
             await self._outbox.mark_sent(message.id, sent.message_id)
         elif message.kind is OutboxKind.CARD_REFRESH:
@@ -218,6 +223,7 @@ class OutboxWorker:
             chat_id,
             cards.manager_message(texts, shown, self._zone),
             reply_markup=keyboards.manager_message(texts, shown),
+            request_timeout=self._request_timeout,
         )
         await self._outbox.mark_cards_sent(
             [message.id for message, _ in pairs[: len(shown)]],
@@ -245,6 +251,7 @@ class OutboxWorker:
                 message_id=ticket.manager_message_id,
                 text=cards.manager_message(texts, shown, self._zone),
                 reply_markup=keyboards.manager_message(texts, shown),
+                request_timeout=self._request_timeout,
             )
         except TelegramBadRequest as error:
             if "not modified" not in error.message:
@@ -255,7 +262,7 @@ class OutboxWorker:
         self, message: OutboxMessage, chat_id: int, error: TelegramAPIError
     ) -> int:
         if message.chat_id in self._manager_chat or chat_id in self._manager_chat:
-            delay = _backoff(message.attempts + 1)
+            delay = self._backoff(message.attempts + 1)
             logger.warning(
                 "Cannot write to the manager chat %s (MANAGER_CHAT_ID): %s. Add the bot to that "
                 "chat or unblock it; requests wait in the outbox, next try in %.0f s",
@@ -293,7 +300,7 @@ class OutboxWorker:
             )
             await self._outbox.give_up(message.id, error.message)
             return 1
-        await self._postpone(message, _backoff(message.attempts + 1), error)
+        await self._postpone(message, self._backoff(message.attempts + 1), error)
         return 0
 
     async def _follow_migration(self, old_chat_id: int, new_chat_id: int) -> None:
@@ -303,6 +310,12 @@ class OutboxWorker:
             self._manager_chat.moved_to(new_chat_id)
         await self._outbox.move_chat(old_chat_id, new_chat_id)
         self._wakeup.set()
+
+    def _backoff(self, attempt: int) -> float:
+        """Exponential, capped, with jitter so many workers do not retry in step."""
+        ceiling = min(MAX_BACKOFF_SECONDS, 0.5 * 2.0 ** min(attempt, 10))
+        jitter = random.uniform(0.5, 1.0)  # noqa: S311 - jitter, not cryptography
+        return ceiling * jitter / self._time_scale
 
     async def _postpone(
         self, message: OutboxMessage, seconds: float, error: BaseException
@@ -314,9 +327,3 @@ class OutboxWorker:
 
 def _after(seconds: float) -> datetime:
     return datetime.now(UTC) + timedelta(seconds=seconds)
-
-
-def _backoff(attempt: int) -> float:
-    """Exponential, capped, with jitter so many workers do not retry in step."""
-    ceiling = min(MAX_BACKOFF_SECONDS, 0.5 * 2.0 ** min(attempt, 10))
-    return ceiling * random.uniform(0.5, 1.0)  # noqa: S311 - jitter, not cryptography

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
 
 @dataclass(slots=True)
-class _Bucket:
+class TokenBucket:
     rate: float
     capacity: float
     tokens: float
@@ -26,6 +26,17 @@ class _Bucket:
     def refill(self, now: float) -> None:
         self.tokens = min(self.capacity, self.tokens + (now - self.updated) * self.rate)
         self.updated = now
+
+    def take(self, now: float) -> bool:
+        """Spend a token if one is there."""
+        self.refill(now)
+        if self.tokens < 1:
+            return False
+        self.tokens -= 1
+        return True
+
+    def full(self, now: float) -> bool:
+        return self.tokens + (now - self.updated) * self.rate >= self.capacity
 
     def wait(self, now: float) -> float:
         self.refill(now)
@@ -59,8 +70,8 @@ class PaceLimits:
 class Pacer:
     limits: PaceLimits = field(default_factory=PaceLimits)
     clock: Callable[[], float] = time.monotonic
-    _chats: dict[int, _Bucket] = field(default_factory=dict)
-    _total: _Bucket | None = None
+    _chats: dict[int, TokenBucket] = field(default_factory=dict)
+    _total: TokenBucket | None = None
 
     def chat_wait(self, chat_id: int) -> float:
         """Seconds until the chat may receive another message (0: now)."""
@@ -92,12 +103,11 @@ class Pacer:
         for chat_id in [
             chat_id
             for chat_id, bucket in self._chats.items()
-            if now >= bucket.held_until
-            and bucket.tokens + (now - bucket.updated) * bucket.rate >= bucket.capacity
+            if now >= bucket.held_until and bucket.full(now)
         ]:
             del self._chats[chat_id]
 
-    def _chat(self, chat_id: int) -> _Bucket:
+    def _chat(self, chat_id: int) -> TokenBucket:
         bucket = self._chats.get(chat_id)
         if bucket is None:
             limits = self.limits
@@ -105,14 +115,14 @@ class Pacer:
                 rate, capacity = limits.group_per_minute / 60, limits.group_burst
             else:
                 rate, capacity = limits.private_per_second, limits.private_burst
-            bucket = _Bucket(rate, capacity, capacity, self.clock())
+            bucket = TokenBucket(rate, capacity, capacity, self.clock())
             self._chats[chat_id] = bucket
         return bucket
 
-    def _total_bucket(self) -> _Bucket:
+    def _total_bucket(self) -> TokenBucket:
         if self._total is None:
             limits = self.limits
-            self._total = _Bucket(
+            self._total = TokenBucket(
                 limits.total_per_second, limits.total_burst, limits.total_burst, self.clock()
             )
         return self._total
