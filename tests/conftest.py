@@ -9,11 +9,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import text
+
 from fake_bot_api import FakeBotAPI
 from postgres_server import PostgresServer, start_postgres
-from sqlalchemy import text
 from telegram_user import MANAGER_CHAT_ID, ManagerChat, TelegramUser
-
 from vizteh_bot.app import Application
 from vizteh_bot.config import Settings
 

@@ -5,9 +5,8 @@ from __future__ import annotations
 import re
 import uuid
 
-from fake_bot_api import ApiCall, FakeBotAPI
-
 from conftest import RunningBot
+from fake_bot_api import ApiCall, FakeBotAPI
 from vizteh_bot.domain import Client
 from vizteh_bot.services import submit_ticket
 

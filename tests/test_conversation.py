@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+from conftest import RunningBot
 from fake_bot_api import FakeBotAPI
 from telegram_user import MANAGER_CHAT_ID, ManagerChat, TelegramUser
-
-from conftest import RunningBot
 
 
 async def test_request_travels_from_client_to_manager_and_back(

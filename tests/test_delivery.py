@@ -6,12 +6,11 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
+from conftest import RunningBot
 from delivery_helpers import delivered_cards, submit, ticket_numbers
 from fake_bot_api import FakeBotAPI
 from fake_faults import Fault, RealisticRateLimiter
 from telegram_user import MANAGER_CHAT_ID, ManagerChat
-
-from conftest import RunningBot
 
 FAST = {"pace_time_scale": 50.0, "telegram_timeout": 1.0}
 
