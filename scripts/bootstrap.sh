@@ -16,10 +16,22 @@ as_root() {
   fi
 }
 
+export PATH="$HOME/.local/bin:$PATH"
 if ! command -v uv >/dev/null 2>&1; then
-  say "installing uv"
-  python3 -m pip install --quiet --user uv 2>/dev/null || python3 -m pip install --quiet uv
-  export PATH="$HOME/.local/bin:$PATH"
+  say "installing uv from PyPI"
+  # A pyenv or venv Python takes it directly; Debian's own Python needs a venv of its own
+  # (it refuses `pip install` into the system, and ships pip and venv separately).
+  if ! python3 -m pip install --quiet --user uv 2>/dev/null \
+    && ! python3 -m pip install --quiet uv 2>/dev/null; then
+    if ! python3 -c 'import ensurepip' 2>/dev/null; then
+      as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+      as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null
+    fi
+    python3 -m venv "$HOME/.local/share/vizteh-uv"
+    "$HOME/.local/share/vizteh-uv/bin/pip" install --quiet uv
+    mkdir -p "$HOME/.local/bin"
+    ln -sf "$HOME/.local/share/vizteh-uv/bin/uv" "$HOME/.local/bin/uv"
+  fi
   hash -r
 fi
 

@@ -10,6 +10,7 @@ from conftest import RunningBot
 from delivery_helpers import delivered_cards, submit, ticket_numbers
 from fake_bot_api import FakeBotAPI
 from fake_faults import Fault, RealisticRateLimiter
+from fake_objects import BOT_USER
 from telegram_user import MANAGER_CHAT_ID, ManagerChat
 
 FAST = {"pace_time_scale": 50.0, "telegram_timeout": 1.0}
@@ -171,3 +172,43 @@ async def test_burst_of_200_requests_reaches_a_rate_limited_group_without_loss(
     await asyncio.sleep(0.2)
     confirmations = [c for c in api.calls_for("sendMessage") if "принята" in (c.text or "")]
     assert len({c.chat_id for c in confirmations if c.ok}) == 200
+
+
+async def test_cards_waiting_for_a_wrong_manager_chat_go_to_the_corrected_one(
+    start_bot: Callable[..., Any], api: FakeBotAPI, caplog: Any
+) -> None:
+    wrong_chat = -1009999
+    api.unreachable_chats.add(wrong_chat)
+    first = await start_bot(manager_chat_id=wrong_chat, **FAST)
+    number = await submit(first, 5001)
+    await api.wait_for_call(lambda call: call.chat_id == wrong_chat and call.fault)
+    await first.stop()
+
+    await start_bot(**FAST)
+
+    await wait_for_cards(api, [number])
+    assert "messages for managers were waiting for another chat" in caplog.text
+
+
+async def test_bot_added_to_a_group_logs_the_id_to_configure(
+    bot: RunningBot, api: FakeBotAPI, caplog: Any
+) -> None:
+    update_id = api.put_update(
+        {
+            "my_chat_member": {
+                "chat": {"id": -100777, "type": "supergroup", "title": "Sales"},
+                "from": {"id": 7001, "is_bot": False, "first_name": "Олег"},
+                "date": 1,
+                "old_chat_member": {"status": "left", "user": BOT_USER},
+                "new_chat_member": {"status": "member", "user": BOT_USER},
+            }
+        }
+    )
+    await api.wait_confirmed(update_id)
+    for _ in range(50):
+        if "set MANAGER_CHAT_ID=-100777" in caplog.text:
+            break
+        await asyncio.sleep(0.02)
+    assert "The bot was added to supergroup 'Sales'; to receive requests there" in caplog.text
+    assert "set MANAGER_CHAT_ID=-100777" in caplog.text
+    assert api.calls_for("sendMessage", chat_id=-100777) == []

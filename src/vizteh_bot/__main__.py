@@ -7,7 +7,9 @@ import asyncio
 import logging
 import sys
 
+from aiogram.exceptions import TelegramNetworkError, TelegramUnauthorizedError
 from pydantic import ValidationError
+from sqlalchemy.exc import SQLAlchemyError
 
 from vizteh_bot.config import Settings, describe_errors
 from vizteh_bot.logging_setup import setup_logging
@@ -30,6 +32,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "migrate":
             from vizteh_bot.migrations import apply_migrations
 
+            if not settings.uses_postgres:
+                # As `run` does when it opens the engine: SQLite creates the file, not its folder.
+                settings.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
             asyncio.run(apply_migrations(settings))
             logger.info("Database schema is up to date")
             return 0
@@ -38,10 +43,22 @@ def main(argv: list[str] | None = None) -> int:
         asyncio.run(Application(settings).run())
     except KeyboardInterrupt:
         return 0
-    except OSError as error:
-        logger.error("Cannot reach the database or Telegram: %s", error)
+    except TelegramUnauthorizedError:
+        logger.error("Telegram rejects TOKEN: check it with @BotFather")
+        return 1
+    except TelegramNetworkError as error:
+        logger.error("Cannot reach Telegram at TELEGRAM_API_URL: %s", error.message)
+        return 1
+    except (SQLAlchemyError, OSError) as error:
+        where = "PostgreSQL at DB_HOST" if settings.uses_postgres else "the SQLite file"
+        logger.error("Cannot use the database (%s): %s", where, _first_line(error))
         return 1
     return 0
+
+
+def _first_line(error: BaseException) -> str:
+    cause = getattr(error, "orig", None) or error
+    return str(cause).strip().splitlines()[0] if str(cause).strip() else type(cause).__name__
 
 
 if __name__ == "__main__":

@@ -98,6 +98,13 @@ class Application:
         if current != self.settings.manager_chat_id:
             self.manager_chat.moved_to(current)
         await self.outbox.release_leases(f"{self.instance}:")
+        moved = await self.outbox.readdress_manager_messages(self.manager_chat.current_id)
+        if moved:
+            logger.warning(
+                "%s messages for managers were waiting for another chat; sent to %s now",
+                moved,
+                self.manager_chat.current_id,
+            )
 
     async def run(self, *, handle_signals: bool = True) -> None:
         """Serve until stopped (SIGTERM/SIGINT or stop()): finish handlers, then the outbox."""

@@ -67,7 +67,8 @@ class Settings(BaseSettings):
     def _known_timezone(cls, value: str) -> str:
         try:
             ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as error:
+        # A region such as "Europe" is a directory of the zone database: OSError, not NotFound.
+        except (ZoneInfoNotFoundError, ValueError, OSError) as error:
             raise ValueError(
                 f"unknown time zone {value!r}, expected e.g. Europe/Moscow"
             ) from error

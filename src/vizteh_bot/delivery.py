@@ -261,7 +261,7 @@ class OutboxWorker:
     async def _unreachable(
         self, message: OutboxMessage, chat_id: int, error: TelegramAPIError
     ) -> int:
-        if message.chat_id in self._manager_chat or chat_id in self._manager_chat:
+        if message.kind.for_managers:
             delay = self._backoff(message.attempts + 1)
             logger.warning(
                 "Cannot write to the manager chat %s (MANAGER_CHAT_ID): %s. Add the bot to that "

@@ -25,6 +25,11 @@ class OutboxKind(enum.StrEnum):
     CLIENT_CONFIRMATION = "client_confirmation"
     CARD_REFRESH = "card_refresh"
 
+    @property
+    def for_managers(self) -> bool:
+        """Managers' messages are never given up: the chat will be fixed, the request kept."""
+        return self is not OutboxKind.CLIENT_CONFIRMATION
+
 
 @dataclass(frozen=True, slots=True)
 class OutboxMessage:
@@ -220,6 +225,21 @@ class OutboxRepository:
                 .where(outbox.c.state == PENDING, outbox.c.locked_by.startswith(worker_prefix))
                 .values(locked_until=None, locked_by=None)
             )
+
+    async def readdress_manager_messages(self, chat_id: int) -> int:
+        """Send what waits for managers to `chat_id`, e.g. after MANAGER_CHAT_ID was corrected."""
+        manager_kinds = [kind.value for kind in OutboxKind if kind.for_managers]
+        async with self._engine.begin() as connection:
+            result = await connection.execute(
+                update(outbox)
+                .where(
+                    outbox.c.state == PENDING,
+                    outbox.c.kind.in_(manager_kinds),
+                    outbox.c.chat_id != chat_id,
+                )
+                .values(chat_id=chat_id, next_attempt_at=datetime.now(UTC))
+            )
+        return int(result.rowcount or 0)
 
     async def next_due_at(self) -> datetime | None:
         async with self._engine.connect() as connection:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from vizteh_bot.handlers import common, errors, fallback, manager
+from vizteh_bot.handlers import common, errors, fallback, manager, membership
 from vizteh_bot.handlers.client import form, menu
 
 if TYPE_CHECKING:
@@ -20,6 +20,7 @@ def get_routers(manager_chat: ManagerChat, translations: Translations) -> list[R
     # so it only sees what nothing else wanted (stale or forged buttons, stray messages).
     return [
         errors.create_router(),
+        membership.create_router(),
         manager.create_router(manager_chat),
         common.create_router(translations),
         menu.create_router(),
