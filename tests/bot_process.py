@@ -10,9 +10,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import text
+
 from conftest import BOT_TOKEN
 from fake_bot_api import FakeBotAPI
 from telegram_user import MANAGER_CHAT_ID
+from vizteh_bot.config import Settings
+from vizteh_bot.db.engine import create_engine
 
 
 def bot_environment(api: FakeBotAPI, database: dict[str, Any], **extra: Any) -> dict[str, str]:
@@ -67,6 +71,17 @@ class BotProcess:
             await asyncio.sleep(0.05)
         self._process.kill()
         raise AssertionError(f"the bot did not stop within {timeout} s of SIGTERM")
+
+    async def rows(self, sql: str) -> list[dict[str, Any]]:
+        """Read the process's database through a short-lived engine of our own."""
+        values = {key.lower(): value for key, value in self._environment.items()}
+        values.pop("path"), values.pop("home")
+        engine = create_engine(Settings(_env_file=None, **values))  # type: ignore[call-arg]
+        try:
+            async with engine.connect() as connection:
+                return [dict(row._mapping) for row in await connection.execute(text(sql))]
+        finally:
+            await engine.dispose()
 
     def log(self) -> str:
         return self._log_path.read_text(encoding="utf-8", errors="replace")
