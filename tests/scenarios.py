@@ -26,6 +26,7 @@ ACCEPTED = ("принята", "accepted")
 class Outcome:
     created: int
     told_accepted: int
+    confirmations_repeated: int
     delivered: int
     shown_twice: list[int]
     lost: list[int]
@@ -37,7 +38,8 @@ class Outcome:
     def lines(self) -> list[str]:
         return [
             f"requests created (in the database)   {self.created}",
-            f"clients told «принята»               {self.told_accepted}",
+            f"requests told «принята»              {self.told_accepted}",
+            f"«принята» messages sent twice        {self.confirmations_repeated}",
             f"requests shown in the manager chat   {self.delivered}",
             f"requests shown twice                 {len(self.shown_twice)} {self.shown_twice}",
             f"requests lost                        {len(self.lost)}",
@@ -78,9 +80,11 @@ def outcome(api: FakeBotAPI, stored: set[int], started: float) -> Outcome:
     # At most the one message in flight at a failure may repeat: a card or one digest.
     one_message = not twice or any(set(twice) <= set(ticket_numbers([call])) for call in cards)
     last = max((call.at for call in cards), default=started)
+    told = [number for numbers in accepted_numbers(api).values() for number in numbers]
     return Outcome(
         created=len(stored),
-        told_accepted=sum(len(numbers) for numbers in accepted_numbers(api).values()),
+        told_accepted=len(set(told)),
+        confirmations_repeated=len(told) - len(set(told)),
         delivered=len(set(shown) & stored),
         shown_twice=twice,
         lost=sorted(stored - set(shown)),

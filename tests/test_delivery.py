@@ -11,7 +11,7 @@ from delivery_helpers import delivered_cards, submit, ticket_numbers
 from fake_bot_api import FakeBotAPI
 from fake_faults import Fault, RealisticRateLimiter
 from fake_objects import BOT_USER
-from telegram_user import MANAGER_CHAT_ID, ManagerChat
+from telegram_user import MANAGER_CHAT_ID, ManagerChat, TelegramUser
 
 FAST = {"pace_time_scale": 50.0, "telegram_timeout": 1.0}
 
@@ -212,3 +212,17 @@ async def test_bot_added_to_a_group_logs_the_id_to_configure(
     assert "The bot was added to supergroup 'Sales'; to receive requests there" in caplog.text
     assert "set MANAGER_CHAT_ID=-100777" in caplog.text
     assert api.calls_for("sendMessage", chat_id=-100777) == []
+
+
+async def test_direct_reply_waits_out_a_short_retry_after(
+    bot: RunningBot, api: FakeBotAPI
+) -> None:
+    client = TelegramUser(api, 5001)
+    api.inject("sendMessage", chat_id=5001, error=Fault.too_many_requests(1))
+
+    menu = await client.send_command("/start")
+
+    attempts = api.calls_for("sendMessage", chat_id=5001)
+    assert [call.error for call in attempts] == [429, None]
+    assert attempts[1].at - attempts[0].at >= 0.9
+    assert "Здравствуйте" in (menu.text or "")

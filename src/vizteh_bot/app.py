@@ -26,6 +26,7 @@ from vizteh_bot.manager_chat import ManagerChat
 from vizteh_bot.middlewares import InFlightUpdates, TextsMiddleware
 from vizteh_bot.migrations import apply_migrations
 from vizteh_bot.pacing import PaceLimits, Pacer
+from vizteh_bot.retry import RetryAfterMiddleware
 from vizteh_bot.texts import Translations
 
 if TYPE_CHECKING:
@@ -53,13 +54,17 @@ class Application:
         self.settings = settings
         self.engine: AsyncEngine = create_engine(settings)
         self.bot = create_bot(settings)
+        self.bot.session.middleware(RetryAfterMiddleware())
+        # The outbox has a bot of its own: on "retry after" it postpones the chat rather
+        # than waiting inside the request.
+        self.outbox_bot = create_bot(settings)
         self.translations = Translations(settings.default_locale)
         self.tickets = TicketRepository(self.engine)
         self.outbox = OutboxRepository(self.engine)
         self.manager_chat = ManagerChat(settings.manager_chat_id)
         self.instance = f"{socket.gethostname()}:{settings.manager_chat_id}"
         self.delivery = OutboxWorker(
-            bot=self.bot,
+            bot=self.outbox_bot,
             outbox=self.outbox,
             tickets=self.tickets,
             translations=self.translations,
@@ -123,6 +128,7 @@ class Application:
             self.delivery.stop()
             await worker
             await self.bot.session.close()
+            await self.outbox_bot.session.close()
             await self.engine.dispose()
 
     async def stop(self) -> None:
