@@ -51,7 +51,10 @@ async def run_backend(backend: str, scale: float, postgres: PostgresServer | Non
                     print(figures_block(f"[{backend}] burst of 200 requests", outcome))
                 else:
                     outcome, shown_at_kill = await crash(api, bot, scale=scale)
-                    extra = {"requests shown before the SIGKILL": shown_at_kill}
+                    extra = {
+                        "Send presses made": 70,
+                        "requests shown before the SIGKILL": shown_at_kill,
+                    }
                     print(figures_block(f"[{backend}] SIGKILL mid-load, restart", outcome, extra))
             finally:
                 bot.stop_if_running()
