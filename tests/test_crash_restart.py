@@ -58,7 +58,7 @@ async def test_burst_through_the_real_process_under_telegram_limits(
     assert result.lost == []
     assert result.shown_twice == []
     assert result.told_accepted == 200
-    assert result.rate_limited <= 5, "the pacer should keep 429s rare"
+    assert result.rate_limited_outbox <= 5, "the pacer should keep 429s rare"
 
 
 async def test_sigterm_finishes_handlers_and_stops_cleanly(

@@ -1,13 +1,21 @@
-"""aiogram FSM storage in our database, so a half-filled form survives a restart."""
+"""aiogram FSM storage in our database, so a half-filled form survives a restart.
+
+Reads are served from a bounded in-process cache and every change is written through
+in one upsert. That is sound because one process polls a bot token at a time (Telegram
+refuses a second getUpdates); several instances behind a webhook will need a shared
+storage such as Redis instead.
+"""
 
 from __future__ import annotations
 
 import json
+from collections import OrderedDict
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from aiogram.fsm.storage.base import BaseStorage, StorageKey
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, select
+from sqlalchemy.dialects import postgresql, sqlite
 
 from vizteh_bot.db.models import fsm_states
 
@@ -17,72 +25,77 @@ if TYPE_CHECKING:
     from aiogram.fsm.state import State
     from sqlalchemy.ext.asyncio import AsyncEngine
 
+CACHED_KEYS = 2_000
+_Entry = tuple[str | None, dict[str, Any]]
+
 
 class DatabaseStorage(BaseStorage):
     """One row per (bot, chat, user); a row with no state and no data is deleted."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, cached_keys: int = CACHED_KEYS) -> None:
         self._engine = engine
+        self._cache: OrderedDict[str, _Entry] = OrderedDict()
+        self._cached_keys = cached_keys
+        dialect = postgresql if engine.dialect.name == "postgresql" else sqlite
+        self._insert = dialect.insert
 
     async def set_state(self, key: StorageKey, state: str | State | None = None) -> None:
         value = state.state if state is not None and not isinstance(state, str) else state
-        await self._write(key, state=value)
+        _, data = await self._entry(key)
+        await self._write(_key(key), value, data)
 
     async def get_state(self, key: StorageKey) -> str | None:
-        row = await self._read(key)
-        return None if row is None else row[0]
+        return (await self._entry(key))[0]
 
     async def set_data(self, key: StorageKey, data: Mapping[str, Any]) -> None:
-        await self._write(key, data=dict(data))
+        state, _ = await self._entry(key)
+        await self._write(_key(key), state, dict(data))
 
     async def get_data(self, key: StorageKey) -> dict[str, Any]:
-        row = await self._read(key)
-        return {} if row is None else dict(json.loads(row[1]))
+        return dict((await self._entry(key))[1])
 
     async def close(self) -> None:
         """The engine belongs to the application, which disposes of it."""
 
-    async def _read(self, key: StorageKey) -> tuple[str | None, str] | None:
+    async def _entry(self, key: StorageKey) -> _Entry:
+        row_key = _key(key)
+        entry = self._cache.get(row_key)
+        if entry is not None:
+            self._cache.move_to_end(row_key)
+            return entry
         async with self._engine.connect() as connection:
             row = (
-                await connection.execute(
-                    select(fsm_states.c.state, fsm_states.c.data).where(
-                        fsm_states.c.key == _key(key)
-                    )
-                )
-            ).first()
-        return None if row is None else (row.state, row.data)
-
-    async def _write(self, key: StorageKey, **values: Any) -> None:
-        row_key = _key(key)
-        now = datetime.now(UTC)
-        async with self._engine.begin() as connection:
-            current = (
                 await connection.execute(
                     select(fsm_states.c.state, fsm_states.c.data).where(
                         fsm_states.c.key == row_key
                     )
                 )
             ).first()
-            state = values.get("state", None if current is None else current.state)
-            data = values["data"] if "data" in values else _loads(current)
+        entry = (None, {}) if row is None else (row.state, dict(json.loads(row.data)))
+        self._remember(row_key, entry)
+        return entry
+
+    async def _write(self, row_key: str, state: str | None, data: dict[str, Any]) -> None:
+        async with self._engine.begin() as connection:
             if state is None and not data:
-                if current is not None:
-                    await connection.execute(delete(fsm_states).where(fsm_states.c.key == row_key))
-                return
-            encoded = json.dumps(data, ensure_ascii=False)
-            if current is None:
-                await connection.execute(
-                    insert(fsm_states).values(
-                        key=row_key, state=state, data=encoded, updated_at=now
-                    )
-                )
+                await connection.execute(delete(fsm_states).where(fsm_states.c.key == row_key))
             else:
+                values = {
+                    "state": state,
+                    "data": json.dumps(data, ensure_ascii=False),
+                    "updated_at": datetime.now(UTC),
+                }
+                statement = self._insert(fsm_states).values(key=row_key, **values)
                 await connection.execute(
-                    update(fsm_states)
-                    .where(fsm_states.c.key == row_key)
-                    .values(state=state, data=encoded, updated_at=now)
+                    statement.on_conflict_do_update(index_elements=["key"], set_=values)
                 )
+        self._remember(row_key, (state, data))
+
+    def _remember(self, row_key: str, entry: _Entry) -> None:
+        self._cache[row_key] = entry
+        self._cache.move_to_end(row_key)
+        while len(self._cache) > self._cached_keys:
+            self._cache.popitem(last=False)
 
 
 def _key(key: StorageKey) -> str:
@@ -94,7 +107,3 @@ def _key(key: StorageKey) -> str:
     if key.destiny != "default":
         parts.append(key.destiny)
     return ":".join(parts)
-
-
-def _loads(row: Any) -> dict[str, Any]:
-    return {} if row is None else dict(json.loads(row.data))
