@@ -5,17 +5,16 @@ from __future__ import annotations
 import re
 import uuid
 
-from conftest import RunningBot
 from fake_bot_api import ApiCall, FakeBotAPI
+from vizteh_bot.app import Application
 from vizteh_bot.domain import Client
 from vizteh_bot.services import submit_ticket
 
 TICKET_NUMBER = re.compile(r"(?:Заявка|Request) [№#](\d+)")
 
 
-async def submit(bot: RunningBot, client_id: int, text: str = "Нужна консультация") -> int:
+async def submit(app: Application, client_id: int, text: str = "Нужна консультация") -> int:
     """Commit a ticket through the same service the client's Send button calls."""
-    app = bot.app
     submission = await submit_ticket(
         app.tickets,
         app.delivery,

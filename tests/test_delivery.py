@@ -53,7 +53,7 @@ async def test_card_waits_out_a_429_and_is_delivered_once(
 ) -> None:
     bot = await start_bot(**FAST)
     api.inject("sendMessage", chat_id=MANAGER_CHAT_ID, error=Fault.too_many_requests(1))
-    number = await submit(bot, 5001)
+    number = await submit(bot.app, 5001)
 
     await wait_for_cards(api, [number])
 
@@ -71,7 +71,7 @@ async def test_5xx_timeouts_and_dropped_connections_are_retried(
     api.inject("sendMessage", chat_id=MANAGER_CHAT_ID, error=Fault.server_error())
     api.inject("sendMessage", chat_id=MANAGER_CHAT_ID, error=Fault.drop())
     api.inject("sendMessage", chat_id=MANAGER_CHAT_ID, error=Fault.timeout(1.5))
-    number = await submit(bot, 5001)
+    number = await submit(bot.app, 5001)
 
     await wait_for_outbox(bot, {"sent": 2})
 
@@ -87,7 +87,7 @@ async def test_unreachable_manager_chat_keeps_requests_and_delivers_them_in_orde
 ) -> None:
     bot = await start_bot(**FAST)
     api.unreachable_chats.add(MANAGER_CHAT_ID)
-    numbers = [await submit(bot, 5000 + i) for i in range(4)]
+    numbers = [await submit(bot.app, 5000 + i) for i in range(4)]
     await api.wait_for_call(
         lambda call: call.chat_id == MANAGER_CHAT_ID and call.fault == "unreachable"
     )
@@ -109,7 +109,7 @@ async def test_client_who_blocked_the_bot_is_recorded_and_not_retried(
 ) -> None:
     bot = await start_bot(**FAST)
     api.blocked_chats.add(5001)
-    number = await submit(bot, 5001)
+    number = await submit(bot.app, 5001)
 
     await wait_for_cards(api, [number])
     await api.wait_for_call(lambda call: call.chat_id == 5001 and call.fault == "blocked")
@@ -133,12 +133,12 @@ async def test_manager_group_upgraded_to_supergroup_is_followed(
     old_group, supergroup = -4242, -1004242
     bot = await start_bot(manager_chat_id=old_group, **FAST)
     api.inject("*", chat_id=old_group, times=100, error=Fault.migrated(supergroup))
-    first = await submit(bot, 5001)
+    first = await submit(bot.app, 5001)
 
     await api.wait_for_call(
         lambda call: call.method == "sendMessage" and call.chat_id == supergroup and call.ok
     )
-    second = await submit(bot, 5002)
+    second = await submit(bot.app, 5002)
     await api.wait_for_call(
         lambda call: call.chat_id == supergroup and f"№{second}" in (call.text or "")
     )
@@ -158,7 +158,7 @@ async def test_burst_of_200_requests_reaches_a_rate_limited_group_without_loss(
     scale = 20.0
     api.rate_limiter = RealisticRateLimiter(time_scale=scale)
     bot = await start_bot(pace_time_scale=scale, telegram_timeout=5.0)
-    numbers = list(await asyncio.gather(*(submit(bot, 10_000 + i) for i in range(200))))
+    numbers = list(await asyncio.gather(*(submit(bot.app, 10_000 + i) for i in range(200))))
 
     await wait_for_cards(api, numbers, timeout=60)
 
@@ -180,7 +180,7 @@ async def test_cards_waiting_for_a_wrong_manager_chat_go_to_the_corrected_one(
     wrong_chat = -1009999
     api.unreachable_chats.add(wrong_chat)
     first = await start_bot(manager_chat_id=wrong_chat, **FAST)
-    number = await submit(first, 5001)
+    number = await submit(first.app, 5001)
     await api.wait_for_call(lambda call: call.chat_id == wrong_chat and call.fault)
     await first.stop()
 
