@@ -36,7 +36,7 @@ async def test_the_same_update_delivered_twice_is_handled_once(
     await client.expect("sendMessage")
     await api.wait_confirmed(update_id)
 
-    api.put_update_raw(update)
+    api.put_update_raw({**update, "update_id": update_id})
     await api.wait_confirmed(update_id)
     await asyncio.sleep(0.3)
 
