@@ -226,3 +226,17 @@ async def test_direct_reply_waits_out_a_short_retry_after(
     assert [call.error for call in attempts] == [429, None]
     assert attempts[1].at - attempts[0].at >= 0.9
     assert "Здравствуйте" in (menu.text or "")
+
+
+async def test_a_card_created_while_an_earlier_one_waits_does_not_overtake_it(
+    start_bot: Callable[..., Any], api: FakeBotAPI
+) -> None:
+    bot = await start_bot(pace_time_scale=2.0, telegram_timeout=1.0)
+    api.inject("sendMessage", chat_id=MANAGER_CHAT_ID, error=Fault.server_error())
+    first = await submit(bot.app, 5001)
+    await api.wait_for_call(lambda call: call.chat_id == MANAGER_CHAT_ID and call.fault)
+    second = await submit(bot.app, 5002)
+
+    await wait_for_cards(api, [first, second])
+
+    assert ticket_numbers(delivered_cards(api, MANAGER_CHAT_ID)) == [first, second]

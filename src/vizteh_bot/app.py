@@ -81,6 +81,8 @@ class Application:
     def _create_dispatcher(self) -> Dispatcher:
         dispatcher = Dispatcher(
             storage=DatabaseStorage(self.engine),
+            # Registered below, after the middlewares that should run before it reads state.
+            disable_fsm=True,
             settings=self.settings,
             tickets=self.tickets,
             delivery=self.delivery,
@@ -88,9 +90,12 @@ class Application:
             translations=self.translations,
             zone=self.settings.zone,
         )
+        # Counted first, so shutdown waits for every update past this point; replays and
+        # floods are dropped before they cost a state lookup.
+        dispatcher.update.outer_middleware(self.in_flight)
         dispatcher.update.outer_middleware(DropRepeatedUpdates())
         dispatcher.update.outer_middleware(ThrottleClients(self.manager_chat))
-        dispatcher.update.outer_middleware(self.in_flight)
+        dispatcher.update.outer_middleware(dispatcher.fsm)
         dispatcher.update.outer_middleware(TextsMiddleware(self.translations))
         dispatcher.include_routers(*get_routers(self.manager_chat, self.translations))
         return dispatcher

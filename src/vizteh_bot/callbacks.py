@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import enum
+from typing import Annotated
 
 from aiogram.filters.callback_data import CallbackData
+from pydantic import Field
+
+# A ticket id is a positive BIGINT; anything else in a button is forged, not a lookup to try.
+TicketId = Annotated[int, Field(ge=1, le=2**63 - 1)]
 
 
 class MenuAction(enum.StrEnum):
@@ -37,4 +42,4 @@ class FormCallback(CallbackData, prefix="f"):
 
 class TicketCallback(CallbackData, prefix="t"):
     action: TicketAction
-    ticket_id: int
+    ticket_id: TicketId

@@ -62,12 +62,25 @@ class OutboxRepository:
     async def claim(self, worker_id: str, limit: int, lease: timedelta) -> list[OutboxMessage]:
         """Lease the oldest due messages; rows another worker holds are skipped, not waited for."""
         now = datetime.now(UTC)
+        earlier = outbox.alias("earlier")
+        held_back = (
+            select(earlier.c.id)
+            .where(
+                earlier.c.chat_id == outbox.c.chat_id,
+                earlier.c.state == PENDING,
+                earlier.c.id < outbox.c.id,
+                or_(earlier.c.next_attempt_at > now, earlier.c.locked_until >= now),
+            )
+            .exists()
+        )
         due = (
             select(outbox.c.id)
             .where(
                 outbox.c.state == PENDING,
                 outbox.c.next_attempt_at <= now,
                 or_(outbox.c.locked_until.is_(None), outbox.c.locked_until < now),
+                # A chat's messages go in creation order: none overtakes one that waits.
+                ~held_back,
             )
             .order_by(outbox.c.id)
             .limit(limit)

@@ -71,7 +71,7 @@ error-text-empty = The request cannot be empty. Please describe what you need.
 error-text-too-long = The text is too long: { $length } characters, at most { $limit } allowed. Please shorten it.
 error-not-text = I can only read text here. { $question }
 error-too-many-tickets =
-    You have sent { $count } requests in the last hour, which is the limit.
+    Requests in the last hour: { $count }, which is the limit.
     You can send a new one after { $time }.
 error-button-stale = This button is out of date. Start again: /start
 error-not-manager = Only the managers' chat can change a request's status.
