@@ -171,7 +171,7 @@ async def send_pressed(
 
 
 async def edit_pressed(query: CallbackQuery, texts: Texts) -> None:
-    await query.answer()
+    await query.answer(texts("form-choose-field"))
     if isinstance(query.message, Message):
         await query.message.edit_reply_markup(reply_markup=keyboards.field_choice(texts))
 

@@ -54,7 +54,6 @@ form-sent-summary =
     { $fields }
 form-already-sent = This request has already been sent.
 form-confirm-with-buttons = Press «{ $send }» to send the request, or «{ $edit }» to change it.
-form-not-in-progress = This request has already been sent or cancelled. Start again: /start
 ticket-accepted =
     ✅ Request #{ $number } accepted!
     A manager will contact you soon.

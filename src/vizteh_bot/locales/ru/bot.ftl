@@ -54,7 +54,6 @@ form-sent-summary =
     { $fields }
 form-already-sent = Эта заявка уже отправлена.
 form-confirm-with-buttons = Нажмите «{ $send }», чтобы отправить заявку, или «{ $edit }», чтобы изменить её.
-form-not-in-progress = Эта заявка уже отправлена или отменена. Начать заново: /start
 ticket-accepted =
     ✅ Заявка №{ $number } принята!
     Менеджер свяжется с вами в ближайшее время.
