@@ -268,7 +268,7 @@ class FakeBotAPI:
     async def wait_for_call(
         self,
         predicate: Callable[[ApiCall], bool],
-        timeout: float = 5.0,  # noqa: ASYNC109 - a deadline is the point of this helper
+        timeout: float = 5.0,
         start: int = 0,
     ) -> ApiCall:
         """First call with index >= ``start`` matching ``predicate``, waiting for it."""
@@ -287,7 +287,7 @@ class FakeBotAPI:
                 )
             await self._call_waiters.wait(remaining)
 
-    async def wait_confirmed(self, update_id: int, timeout: float = 5.0) -> ApiCall:  # noqa: ASYNC109
+    async def wait_confirmed(self, update_id: int, timeout: float = 5.0) -> ApiCall:
         """Wait until the bot confirms ``update_id`` (a getUpdates with a higher offset)."""
 
         def confirms(call: ApiCall) -> bool:

@@ -8,7 +8,6 @@ past that reply, so consecutive ``expect()`` calls walk through a multi-call ans
 """
 
 # Every waiting helper takes a `timeout` deadline on purpose.
-# ruff: noqa: ASYNC109
 
 from __future__ import annotations
 

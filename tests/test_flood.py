@@ -23,8 +23,11 @@ async def test_flood_from_one_client_is_dropped_and_others_are_served(
     assert "Здравствуйте, Вера" in (menu.text or "")
     await asyncio.sleep(0.5)
     answered = api.calls_for("sendMessage", chat_id=8001)
-    # The burst allowance (10) and what refilled meanwhile, not two hundred answers.
+    # The burst allowance (10) and what refilled meanwhile, not two hundred answers,
+    # and one notice saying why the rest goes unanswered.
     assert 5 <= len(answered) <= 20, len(answered)
+    notices = [call for call in answered if "слишком часто" in (call.text or "")]
+    assert len(notices) == 1
 
 
 async def test_the_same_update_delivered_twice_is_handled_once(

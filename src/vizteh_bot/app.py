@@ -14,6 +14,7 @@ from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
+from aiogram.fsm.storage.memory import SimpleEventIsolation
 
 from vizteh_bot.db.engine import check_connection, create_engine
 from vizteh_bot.db.fsm_storage import DatabaseStorage
@@ -83,6 +84,9 @@ class Application:
             storage=DatabaseStorage(self.engine),
             # Registered below, after the middlewares that should run before it reads state.
             disable_fsm=True,
+            # One chat's updates are handled one after another, in order: a client who
+            # types the name and the phone in quick succession gets both read right.
+            events_isolation=SimpleEventIsolation(),
             settings=self.settings,
             tickets=self.tickets,
             delivery=self.delivery,
@@ -94,9 +98,9 @@ class Application:
         # floods are dropped before they cost a state lookup.
         dispatcher.update.outer_middleware(self.in_flight)
         dispatcher.update.outer_middleware(DropRepeatedUpdates())
+        dispatcher.update.outer_middleware(TextsMiddleware(self.translations))
         dispatcher.update.outer_middleware(ThrottleClients(self.manager_chat))
         dispatcher.update.outer_middleware(dispatcher.fsm)
-        dispatcher.update.outer_middleware(TextsMiddleware(self.translations))
         dispatcher.include_routers(*get_routers(self.manager_chat, self.translations))
         return dispatcher
 

@@ -8,6 +8,7 @@ from collections import OrderedDict
 from typing import TYPE_CHECKING, Any
 
 from aiogram import BaseMiddleware
+from aiogram.exceptions import TelegramAPIError
 from aiogram.types import Update
 
 from vizteh_bot.pacing import TokenBucket
@@ -15,9 +16,11 @@ from vizteh_bot.pacing import TokenBucket
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
 
+    from aiogram import Bot
     from aiogram.types import Chat, TelegramObject, User
 
     from vizteh_bot.manager_chat import ManagerChat
+    from vizteh_bot.texts import Texts
 
 logger = logging.getLogger(__name__)
 
@@ -27,6 +30,7 @@ REMEMBERED_UPDATES = 10_000
 UPDATES_PER_SECOND = 3.0
 UPDATE_BURST = 10.0
 TRACKED_USERS = 10_000
+WARNING_INTERVAL_SECONDS = 30.0
 
 
 class DropRepeatedUpdates(BaseMiddleware):
@@ -62,6 +66,7 @@ class ThrottleClients(BaseMiddleware):
         self._manager_chat = manager_chat
         self._clock = clock
         self._buckets: dict[int, TokenBucket] = {}
+        self._warned: dict[int, float] = {}
 
     async def __call__(
         self,
@@ -82,9 +87,26 @@ class ThrottleClients(BaseMiddleware):
             self._buckets[user.id] = bucket
         if not bucket.take(now):
             logger.info("Dropped an update from user %s: too many too fast", user.id)
+            await self._warn_once(user.id, chat, data, now)
             return None
         return await handler(event, data)
+
+    async def _warn_once(
+        self, user_id: int, chat: Chat | None, data: dict[str, Any], now: float
+    ) -> None:
+        """Say once per episode why messages go unanswered; more would feed the flood."""
+        if chat is None or chat.type != "private" or self._warned.get(user_id, 0.0) > now:
+            return
+        self._warned[user_id] = now + WARNING_INTERVAL_SECONDS
+        texts: Texts = data["texts"]
+        bot: Bot = data["bot"]
+        try:
+            await bot.send_message(chat.id, texts("error-too-fast"))
+        except TelegramAPIError as error:
+            logger.info("Could not warn flooding user %s: %s", user_id, error)
 
     def _forget_calm(self, now: float) -> None:
         for user_id in [uid for uid, bucket in self._buckets.items() if bucket.full(now)]:
             del self._buckets[user_id]
+        for user_id in [uid for uid, until in self._warned.items() if until <= now]:
+            del self._warned[user_id]

@@ -19,11 +19,15 @@ if TYPE_CHECKING:
 
 
 async def step_back(message: Message, state: FSMContext, texts: Texts) -> None:
+    if (await state.get_data()).get("editing"):
+        # Back from changing one answer returns to the summary, keeping the others.
+        await state.update_data(editing=False)
+        await ask_step(message, state, texts, TicketForm.confirming)
+        return
     step = previous_step(await state.get_state())
     if step is None:
         await cancel_form(message, state, texts)
         return
-    await state.update_data(editing=False)
     await ask_step(message, state, texts, step)
 
 

@@ -53,7 +53,9 @@ async def ask_step(message: Message, state: FSMContext, texts: Texts, step: Stat
     await state.set_state(step)
     if step == TicketForm.confirming:
         summary = cards.form_summary(texts, await state.get_data())
-        await message.answer(summary, reply_markup=keyboards.confirmation(texts))
+        sent = await message.answer(summary, reply_markup=keyboards.confirmation(texts))
+        # Only this summary's Send counts; older ones (before a "back") are stale.
+        await state.update_data(summary_id=sent.message_id)
         return
     await message.answer(
         _question(texts, step),
@@ -142,6 +144,10 @@ async def send_pressed(
     zone: ZoneInfo,
 ) -> None:
     form = await state.get_data()
+    pressed = query.message.message_id if query.message else None
+    if form.get("summary_id", pressed) != pressed:
+        await query.answer(texts("error-button-stale"), show_alert=True)
+        return
     try:
         submission = await submit_ticket(
             tickets,
@@ -193,8 +199,9 @@ async def field_chosen(
 
 
 async def cancel_form(message: Message, state: FSMContext, texts: Texts) -> None:
+    key = "form-cancelled" if await state.get_state() is not None else "form-nothing-to-cancel"
     await state.clear()
-    await message.answer(texts("form-cancelled"), reply_markup=ReplyKeyboardRemove())
+    await message.answer(texts(key), reply_markup=ReplyKeyboardRemove())
 
 
 async def cancel_pressed(query: CallbackQuery, state: FSMContext, texts: Texts) -> None:

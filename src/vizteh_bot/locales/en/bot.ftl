@@ -47,6 +47,7 @@ form-button-edit-text = 📝 Request
 form-button-edit-back = ⬅️ Back to the request
 form-choose-field = What would you like to change?
 form-cancelled = The request is cancelled. To start again, press /start
+form-nothing-to-cancel = There is nothing to cancel. Main menu: /start
 form-sending = Sending…
 form-sent-summary =
     <b>✅ Request sent</b>
@@ -72,6 +73,7 @@ error-not-text = I can only read text here. { $question }
 error-too-many-tickets =
     Requests in the last hour: { $count }, which is the limit.
     You can send a new one after { $time }.
+error-too-fast = You are writing too fast, so I skip some messages. Please wait a few seconds and go on.
 error-button-stale = This button is out of date. Start again: /start
 error-not-manager = Only the managers' chat can change a request's status.
 error-ticket-not-found = Request not found.

@@ -47,6 +47,7 @@ form-button-edit-text = 📝 Текст
 form-button-edit-back = ⬅️ К заявке
 form-choose-field = Что изменить?
 form-cancelled = Заявка отменена. Чтобы начать заново, нажмите /start
+form-nothing-to-cancel = Сейчас нечего отменять. Главное меню: /start
 form-sending = Отправляем…
 form-sent-summary =
     <b>✅ Заявка отправлена</b>
@@ -72,6 +73,7 @@ error-not-text = Я понимаю здесь только текст. { $questi
 error-too-many-tickets =
     Заявок за последний час: { $count } — это максимум.
     Новую заявку можно будет отправить после { $time }.
+error-too-fast = Вы пишете слишком часто, и часть сообщений я пропускаю. Подождите несколько секунд и продолжайте.
 error-button-stale = Эта кнопка устарела. Начните заново: /start
 error-not-manager = Менять статус заявок можно только из чата менеджеров.
 error-ticket-not-found = Заявка не найдена.
