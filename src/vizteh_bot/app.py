@@ -27,6 +27,7 @@ from vizteh_bot.manager_chat import ManagerChat
 from vizteh_bot.middlewares import InFlightUpdates, TextsMiddleware
 from vizteh_bot.migrations import apply_migrations
 from vizteh_bot.pacing import PaceLimits, Pacer
+from vizteh_bot.response_types import pin_response_types
 from vizteh_bot.retry import RetryAfterMiddleware
 from vizteh_bot.texts import Translations
 
@@ -53,6 +54,7 @@ class Application:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        self._response_types = pin_response_types()
         self.engine: AsyncEngine = create_engine(settings)
         self.bot = create_bot(settings)
         self.bot.session.middleware(RetryAfterMiddleware())

@@ -13,11 +13,15 @@ if TYPE_CHECKING:
 
 def create_engine(settings: Settings) -> AsyncEngine:
     url = settings.database_url()
+    # Every use of a connection ends its transaction (commit, or the rollback of close()),
+    # so the pool's own rollback on return would be a second round trip for nothing.
     if settings.uses_postgres:
-        return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+        return create_async_engine(
+            url, pool_size=10, max_overflow=10, pool_pre_ping=True, pool_reset_on_return=None
+        )
     if settings.sqlite_path.parent != settings.sqlite_path:
         settings.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
-    engine = create_async_engine(url, connect_args={"timeout": 30})
+    engine = create_async_engine(url, connect_args={"timeout": 30}, pool_reset_on_return=None)
     event.listen(engine.sync_engine, "connect", _tune_sqlite)
     return engine
 
