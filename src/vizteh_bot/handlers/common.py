@@ -8,6 +8,7 @@ from aiogram import F, Router
 from aiogram.enums import ChatType
 from aiogram.filters import Command, StateFilter
 
+from vizteh_bot.filters import Magic
 from vizteh_bot.handlers.client.form import ask_step, cancel_form
 from vizteh_bot.states import TicketForm, previous_step
 
@@ -33,14 +34,14 @@ async def step_back(message: Message, state: FSMContext, texts: Texts) -> None:
 
 def create_router(translations: Translations) -> Router:
     router = Router(name=__name__)
-    router.message.filter(F.chat.type == ChatType.PRIVATE)
+    router.message.filter(Magic(F.chat.type == ChatType.PRIVATE))
     in_form = StateFilter(TicketForm)
     router.message.register(cancel_form, Command("cancel"))
     router.message.register(
-        cancel_form, in_form, F.text.in_(translations.variants("form-button-cancel"))
+        cancel_form, in_form, Magic(F.text.in_(translations.variants("form-button-cancel")))
     )
     router.message.register(step_back, in_form, Command("back"))
     router.message.register(
-        step_back, in_form, F.text.in_(translations.variants("form-button-back"))
+        step_back, in_form, Magic(F.text.in_(translations.variants("form-button-back")))
     )
     return router

@@ -9,6 +9,7 @@ from aiogram import F, Router
 from aiogram.enums import ChatType
 
 from vizteh_bot.callbacks import TicketCallback
+from vizteh_bot.filters import Magic
 
 if TYPE_CHECKING:
     from aiogram.types import CallbackQuery, Message
@@ -38,5 +39,5 @@ def create_router() -> Router:
     router = Router(name=__name__)
     router.callback_query.register(status_button_outside_manager_chat, TicketCallback.filter())
     router.callback_query.register(stale_button_pressed)
-    router.message.register(stray_private_message, F.chat.type == ChatType.PRIVATE)
+    router.message.register(stray_private_message, Magic(F.chat.type == ChatType.PRIVATE))
     return router

@@ -10,6 +10,7 @@ from aiogram.filters import CommandStart
 from vizteh_bot.callbacks import TicketAction, TicketCallback
 from vizteh_bot.db.tickets import Actor, TicketNotFound
 from vizteh_bot.domain import TicketStatus
+from vizteh_bot.filters import InManagerChat, Magic
 from vizteh_bot.services import change_status
 
 if TYPE_CHECKING:
@@ -64,9 +65,9 @@ async def status_button_pressed(
 
 def create_router(manager_chat: ManagerChat) -> Router:
     router = Router(name=__name__)
-    router.message.filter(F.chat.id.func(lambda chat_id: chat_id in manager_chat))
-    router.callback_query.filter(F.message.chat.id.func(lambda chat_id: chat_id in manager_chat))
+    router.message.filter(InManagerChat(manager_chat, F.chat.id))
+    router.callback_query.filter(InManagerChat(manager_chat, F.message.chat.id))
     router.message.register(manager_start, CommandStart())
-    router.message.register(photo_received, F.photo)
+    router.message.register(photo_received, Magic(F.photo))
     router.callback_query.register(status_button_pressed, TicketCallback.filter())
     return router

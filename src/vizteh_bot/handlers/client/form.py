@@ -14,6 +14,7 @@ from aiogram.types import CallbackQuery, Message, ReplyKeyboardRemove
 from vizteh_bot import cards, keyboards
 from vizteh_bot.callbacks import FormAction, FormCallback
 from vizteh_bot.domain import TEXT_MAX_LENGTH, InvalidInput, clean_name, clean_phone, clean_text
+from vizteh_bot.filters import Magic
 from vizteh_bot.handlers.client import client_of
 from vizteh_bot.services import TooManyTickets, submit_ticket
 from vizteh_bot.states import TicketForm
@@ -213,17 +214,17 @@ async def cancel_pressed(query: CallbackQuery, state: FSMContext, texts: Texts) 
 
 def create_router() -> Router:
     router = Router(name=__name__)
-    router.message.filter(F.chat.type == ChatType.PRIVATE)
-    router.callback_query.filter(F.message.chat.type == ChatType.PRIVATE)
+    router.message.filter(Magic(F.chat.type == ChatType.PRIVATE))
+    router.callback_query.filter(Magic(F.message.chat.type == ChatType.PRIVATE))
     message = router.message
-    message.register(name_entered, TicketForm.entering_name, F.text)
-    message.register(phone_entered, TicketForm.entering_phone, F.text)
-    message.register(phone_shared, TicketForm.entering_phone, F.contact)
-    message.register(text_entered, TicketForm.entering_text, F.text)
+    message.register(name_entered, StateFilter(TicketForm.entering_name), Magic(F.text))
+    message.register(phone_entered, StateFilter(TicketForm.entering_phone), Magic(F.text))
+    message.register(phone_shared, StateFilter(TicketForm.entering_phone), Magic(F.contact))
+    message.register(text_entered, StateFilter(TicketForm.entering_text), Magic(F.text))
     message.register(not_text_entered, StateFilter(*_FIELD_STEPS.values()))
-    message.register(confirmation_typed, TicketForm.confirming)
+    message.register(confirmation_typed, StateFilter(TicketForm.confirming))
     callback = router.callback_query
-    in_confirmation = TicketForm.confirming
+    in_confirmation = StateFilter(TicketForm.confirming)
     callback.register(
         send_pressed, in_confirmation, FormCallback.filter(F.action == FormAction.SEND)
     )

@@ -15,6 +15,7 @@ from aiogram.types import CallbackQuery, Message, ReplyKeyboardRemove
 from vizteh_bot import keyboards
 from vizteh_bot.callbacks import MenuAction, MenuCallback
 from vizteh_bot.cards import quote
+from vizteh_bot.filters import Magic
 from vizteh_bot.handlers.client.form import ask_step
 from vizteh_bot.services import TooManyTickets, ensure_may_submit
 from vizteh_bot.states import TicketForm
@@ -110,8 +111,8 @@ async def about_pressed(query: CallbackQuery, texts: Texts, settings: Settings) 
 
 def create_router() -> Router:
     router = Router(name=__name__)
-    router.message.filter(F.chat.type == ChatType.PRIVATE)
-    router.callback_query.filter(F.message.chat.type == ChatType.PRIVATE)
+    router.message.filter(Magic(F.chat.type == ChatType.PRIVATE))
+    router.callback_query.filter(Magic(F.message.chat.type == ChatType.PRIVATE))
     router.message.register(cmd_start, CommandStart())
     router.message.register(new_ticket_requested, Command("new"))
     router.message.register(about_requested, Command("about"))
