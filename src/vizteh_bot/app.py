@@ -24,7 +24,12 @@ from vizteh_bot.delivery import OutboxWorker
 from vizteh_bot.flood import DropRepeatedUpdates, ThrottleClients
 from vizteh_bot.handlers import get_routers
 from vizteh_bot.manager_chat import ManagerChat
-from vizteh_bot.middlewares import InFlightUpdates, TextsMiddleware
+from vizteh_bot.middlewares import (
+    BatchStateWrites,
+    FlushStateBeforeReply,
+    InFlightUpdates,
+    TextsMiddleware,
+)
 from vizteh_bot.migrations import apply_migrations
 from vizteh_bot.pacing import PaceLimits, Pacer
 from vizteh_bot.response_types import pin_response_types
@@ -57,6 +62,8 @@ class Application:
         self._response_types = pin_response_types()
         self.engine: AsyncEngine = create_engine(settings)
         self.bot = create_bot(settings)
+        self.storage = DatabaseStorage(self.engine)
+        self.bot.session.middleware(FlushStateBeforeReply(self.storage))
         self.bot.session.middleware(RetryAfterMiddleware())
         # The outbox has a bot of its own: on "retry after" it postpones the chat rather
         # than waiting inside the request.
@@ -83,7 +90,7 @@ class Application:
 
     def _create_dispatcher(self) -> Dispatcher:
         dispatcher = Dispatcher(
-            storage=DatabaseStorage(self.engine),
+            storage=self.storage,
             # Registered below, after the middlewares that should run before it reads state.
             disable_fsm=True,
             # One chat's updates are handled one after another, in order: a client who
@@ -103,6 +110,7 @@ class Application:
         dispatcher.update.outer_middleware(TextsMiddleware(self.translations))
         dispatcher.update.outer_middleware(ThrottleClients(self.manager_chat))
         dispatcher.update.outer_middleware(dispatcher.fsm)
+        dispatcher.update.outer_middleware(BatchStateWrites(self.storage))
         dispatcher.include_routers(*get_routers(self.manager_chat, self.translations))
         return dispatcher
 

@@ -6,12 +6,17 @@ import asyncio
 from typing import TYPE_CHECKING, Any
 
 from aiogram import BaseMiddleware
+from aiogram.client.session.middlewares.base import BaseRequestMiddleware
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
 
+    from aiogram import Bot
+    from aiogram.client.session.middlewares.base import NextRequestMiddlewareType
+    from aiogram.methods import Response, TelegramMethod
     from aiogram.types import TelegramObject, User
 
+    from vizteh_bot.db.fsm_storage import DatabaseStorage
     from vizteh_bot.texts import Translations
 
 
@@ -60,3 +65,35 @@ class InFlightUpdates(BaseMiddleware):
         except TimeoutError:
             return False
         return True
+
+
+class BatchStateWrites(BaseMiddleware):
+    """An update's form-state changes reach the database in one transaction."""
+
+    def __init__(self, storage: DatabaseStorage) -> None:
+        self._storage = storage
+
+    async def __call__(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
+        async with self._storage.deferred_writes():
+            return await handler(event, data)
+
+
+class FlushStateBeforeReply(BaseRequestMiddleware):
+    """Store the form state an update changed before the client sees the bot's answer."""
+
+    def __init__(self, storage: DatabaseStorage) -> None:
+        self._storage = storage
+
+    async def __call__(
+        self,
+        make_request: NextRequestMiddlewareType[Any],
+        bot: Bot,
+        method: TelegramMethod[Any],
+    ) -> Response[Any]:
+        await self._storage.flush_deferred()
+        return await make_request(bot, method)

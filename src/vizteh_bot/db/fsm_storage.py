@@ -1,15 +1,19 @@
 """aiogram FSM storage in our database, so a half-filled form survives a restart.
 
-Reads are served from a bounded in-process cache and every change is written through
-in one upsert. That is sound because one process polls a bot token at a time (Telegram
-refuses a second getUpdates); several instances behind a webhook will need a shared
-storage such as Redis instead.
+Reads are served from a bounded in-process cache, and the changes an update makes are
+written together (`deferred_writes`) just before its handler's next call to Telegram
+(`flush_deferred`) or when it is done: one transaction where a form step needed two, and
+still stored before the client sees the answer that follows from them. The cache is
+sound because one process polls a bot token at a time (Telegram refuses a second
+getUpdates); several instances behind a webhook will need a shared storage such as Redis.
 """
 
 from __future__ import annotations
 
 import json
 from collections import OrderedDict
+from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -20,13 +24,14 @@ from sqlalchemy.dialects import postgresql, sqlite
 from vizteh_bot.db.models import fsm_states
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import AsyncIterator, Mapping
 
     from aiogram.fsm.state import State
     from sqlalchemy.ext.asyncio import AsyncEngine
 
 CACHED_KEYS = 2_000
 _Entry = tuple[str | None, dict[str, Any]]
+_deferred: ContextVar[dict[str, _Entry] | None] = ContextVar("fsm_deferred", default=None)
 
 
 class DatabaseStorage(BaseStorage):
@@ -57,6 +62,24 @@ class DatabaseStorage(BaseStorage):
     async def close(self) -> None:
         """The engine belongs to the application, which disposes of it."""
 
+    @asynccontextmanager
+    async def deferred_writes(self) -> AsyncIterator[None]:
+        """Hold this task's changes and write them in one transaction at the end."""
+        token = _deferred.set({})
+        try:
+            yield
+        finally:
+            await self.flush_deferred()
+            _deferred.reset(token)
+
+    async def flush_deferred(self) -> None:
+        """Write what this task holds back; a no-op outside `deferred_writes`."""
+        changes = _deferred.get()
+        if changes:
+            pending = dict(changes)
+            changes.clear()
+            await self._persist(pending)
+
     async def _entry(self, key: StorageKey) -> _Entry:
         row_key = _key(key)
         entry = self._cache.get(row_key)
@@ -76,10 +99,19 @@ class DatabaseStorage(BaseStorage):
         return entry
 
     async def _write(self, row_key: str, state: str | None, data: dict[str, Any]) -> None:
+        self._remember(row_key, (state, data))
+        deferred = _deferred.get()
+        if deferred is None:
+            await self._persist({row_key: (state, data)})
+        else:
+            deferred[row_key] = (state, data)
+
+    async def _persist(self, changes: dict[str, _Entry]) -> None:
         async with self._engine.begin() as connection:
-            if state is None and not data:
-                await connection.execute(delete(fsm_states).where(fsm_states.c.key == row_key))
-            else:
+            for row_key, (state, data) in changes.items():
+                if state is None and not data:
+                    await connection.execute(delete(fsm_states).where(fsm_states.c.key == row_key))
+                    continue
                 values = {
                     "state": state,
                     "data": json.dumps(data, ensure_ascii=False),
@@ -89,7 +121,6 @@ class DatabaseStorage(BaseStorage):
                 await connection.execute(
                     statement.on_conflict_do_update(index_elements=["key"], set_=values)
                 )
-        self._remember(row_key, (state, data))
 
     def _remember(self, row_key: str, entry: _Entry) -> None:
         self._cache[row_key] = entry
