@@ -341,3 +341,12 @@ async def test_recent_tickets_of_a_client(repo: TicketRepository) -> None:
     assert oldest == first.created_at
     assert_aware_utc(oldest)
     assert await repo.oldest_recent_by_client(4242, since) is None
+
+
+def test_schema_head_constant_matches_the_newest_migration() -> None:
+    from alembic.script import ScriptDirectory
+
+    from vizteh_bot.migrations import SCHEMA_HEAD, alembic_config
+
+    script = ScriptDirectory.from_config(alembic_config("sqlite://"))  # type: ignore[arg-type]
+    assert script.get_current_head() == SCHEMA_HEAD

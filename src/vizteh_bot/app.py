@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import os
 import socket
@@ -30,10 +31,10 @@ from vizteh_bot.middlewares import (
     InFlightUpdates,
     TextsMiddleware,
 )
-from vizteh_bot.migrations import apply_migrations
+from vizteh_bot.migrations import apply_migrations, schema_is_current
 from vizteh_bot.pacing import PaceLimits, Pacer
 from vizteh_bot.response_types import pin_response_types
-from vizteh_bot.retry import RetryAfterMiddleware
+from vizteh_bot.retry import CountDirectSends, RetryAfterMiddleware
 from vizteh_bot.texts import Translations
 
 if TYPE_CHECKING:
@@ -43,6 +44,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 SHUTDOWN_GRACE_SECONDS = 20
+MAX_CONCURRENT_UPDATES = 100
 
 
 def create_bot(settings: Settings) -> Bot:
@@ -65,6 +67,8 @@ class Application:
         self.storage = DatabaseStorage(self.engine)
         self.bot.session.middleware(FlushStateBeforeReply(self.storage))
         self.bot.session.middleware(RetryAfterMiddleware())
+        pacer = Pacer(PaceLimits().scaled(settings.pace_time_scale))
+        self.bot.session.middleware(CountDirectSends(pacer))
         # The outbox has a bot of its own: on "retry after" it postpones the chat rather
         # than waiting inside the request.
         self.outbox_bot = create_bot(settings)
@@ -80,7 +84,7 @@ class Application:
             translations=self.translations,
             zone=settings.zone,
             manager_chat=self.manager_chat,
-            pacer=Pacer(PaceLimits().scaled(settings.pace_time_scale)),
+            pacer=pacer,
             worker_id=f"{self.instance}:{os.getpid()}:{uuid.uuid4().hex[:8]}",
             request_timeout=settings.telegram_timeout,
             time_scale=settings.pace_time_scale,
@@ -117,7 +121,8 @@ class Application:
     async def prepare(self) -> None:
         """Check the database, bring its schema up to date, pick up where the last run stopped."""
         await check_connection(self.engine)
-        await apply_migrations(self.settings)
+        if not await schema_is_current(self.engine):
+            await apply_migrations(self.settings)
         current = await self.outbox.migrated_chat_id(self.settings.manager_chat_id)
         if current != self.settings.manager_chat_id:
             self.manager_chat.moved_to(current)
@@ -133,6 +138,10 @@ class Application:
     async def run(self, *, handle_signals: bool = True) -> None:
         """Serve until stopped (SIGTERM/SIGINT or stop()): finish handlers, then the outbox."""
         await self.prepare()
+        # aiogram builds about a million objects at import; frozen, the collector stops
+        # walking them on every full collection.
+        gc.collect()
+        gc.freeze()
         worker = asyncio.create_task(self.delivery.run(), name="outbox")
         try:
             await self.dispatcher.start_polling(
@@ -140,6 +149,9 @@ class Application:
                 allowed_updates=self.dispatcher.resolve_used_update_types(),
                 handle_signals=handle_signals,
                 close_bot_session=False,
+                # Bounds the updates in hand, so a burst waits in Telegram's queue rather
+                # than in the database pool's.
+                tasks_concurrency_limit=MAX_CONCURRENT_UPDATES,
             )
         finally:
             if not await self.in_flight.drained(SHUTDOWN_GRACE_SECONDS):

@@ -5,8 +5,17 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING
 
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+
 if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncEngine
+
     from vizteh_bot.config import Settings
+
+# The newest revision in db/migrations/versions (a test keeps the two in step). Checking
+# it with one query lets a bot whose schema is current never import Alembic (~9 MB).
+SCHEMA_HEAD = "0001"
 
 
 def alembic_config(database_url: str) -> object:
@@ -28,3 +37,12 @@ def upgrade_to_head(database_url: str) -> None:
 async def apply_migrations(settings: Settings) -> None:
     """Upgrade the schema; Alembic runs its own event loop, so it gets its own thread."""
     await asyncio.to_thread(upgrade_to_head, settings.database_url())
+
+
+async def schema_is_current(engine: AsyncEngine) -> bool:
+    try:
+        async with engine.connect() as connection:
+            version = await connection.scalar(text("SELECT version_num FROM alembic_version"))
+    except DBAPIError:
+        return False  # no alembic_version table: a new database
+    return bool(version == SCHEMA_HEAD)

@@ -91,6 +91,12 @@ class Pacer:
         self._chat(chat_id).tokens -= 1
         self._total_bucket().tokens -= 1
 
+    def note_direct_send(self) -> None:
+        """A handler answered directly: it used the bot's overall budget too."""
+        bucket = self._total_bucket()
+        bucket.refill(self.clock())
+        bucket.tokens -= 1
+
     def hold(self, chat_id: int, seconds: float) -> None:
         """Telegram said "retry after": nothing goes to that chat until then."""
         bucket = self._chat(chat_id)

@@ -1,4 +1,4 @@
-"""Direct replies wait out a short "retry after" from Telegram instead of failing.
+"""Direct replies: wait out a short "retry after", and count against the overall budget.
 
 The outbox worker has its own bot without this: it postpones the whole chat instead.
 """
@@ -17,10 +17,29 @@ if TYPE_CHECKING:
     from aiogram.client.session.middlewares.base import NextRequestMiddlewareType
     from aiogram.methods import Response, TelegramMethod
 
+    from vizteh_bot.pacing import Pacer
+
 logger = logging.getLogger(__name__)
 
 MAX_WAIT_SECONDS = 10
 MAX_RETRIES = 3
+
+
+class CountDirectSends(BaseRequestMiddleware):
+    """Tell the outbox's pacer about handler replies: Telegram's 30-a-second is for both."""
+
+    def __init__(self, pacer: Pacer) -> None:
+        self._pacer = pacer
+
+    async def __call__(
+        self,
+        make_request: NextRequestMiddlewareType[Any],
+        bot: Bot,
+        method: TelegramMethod[Any],
+    ) -> Response[Any]:
+        if type(method).__name__.startswith(("Send", "Edit")):
+            self._pacer.note_direct_send()
+        return await make_request(bot, method)
 
 
 class RetryAfterMiddleware(BaseRequestMiddleware):

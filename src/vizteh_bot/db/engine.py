@@ -16,12 +16,23 @@ def create_engine(settings: Settings) -> AsyncEngine:
     # Every use of a connection ends its transaction (commit, or the rollback of close()),
     # so the pool's own rollback on return would be a second round trip for nothing.
     if settings.uses_postgres:
+        # No pre-ping round trip per checkout: a connection the server dropped fails once,
+        # SQLAlchemy then invalidates the pool, and the outbox retries on its own.
         return create_async_engine(
-            url, pool_size=10, max_overflow=10, pool_pre_ping=True, pool_reset_on_return=None
+            url, pool_size=10, max_overflow=10, pool_recycle=1800, pool_reset_on_return=None
         )
     if settings.sqlite_path.parent != settings.sqlite_path:
         settings.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
-    engine = create_async_engine(url, connect_args={"timeout": 30}, pool_reset_on_return=None)
+    # SQLite writes one at a time anyway; one connection (one aiosqlite thread) spares
+    # the thread hand-offs and the busy-waiting of several writers.
+    engine = create_async_engine(
+        url,
+        connect_args={"timeout": 30},
+        pool_size=1,
+        max_overflow=0,
+        pool_timeout=60,
+        pool_reset_on_return=None,
+    )
     event.listen(engine.sync_engine, "connect", _tune_sqlite)
     return engine
 
