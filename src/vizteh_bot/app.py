@@ -34,7 +34,7 @@ from vizteh_bot.middlewares import (
 from vizteh_bot.migrations import apply_migrations, schema_is_current
 from vizteh_bot.pacing import PaceLimits, Pacer
 from vizteh_bot.response_types import pin_response_types
-from vizteh_bot.retry import CountDirectSends, RetryAfterMiddleware
+from vizteh_bot.retry import CountDirectReplies, RetryAfterMiddleware
 from vizteh_bot.texts import Translations
 
 if TYPE_CHECKING:
@@ -68,7 +68,7 @@ class Application:
         self.bot.session.middleware(FlushStateBeforeReply(self.storage))
         self.bot.session.middleware(RetryAfterMiddleware())
         pacer = Pacer(PaceLimits().scaled(settings.pace_time_scale))
-        self.bot.session.middleware(CountDirectSends(pacer))
+        self.bot.session.middleware(CountDirectReplies(pacer))
         # The outbox has a bot of its own: on "retry after" it postpones the chat rather
         # than waiting inside the request.
         self.outbox_bot = create_bot(settings)

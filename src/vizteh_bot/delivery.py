@@ -133,9 +133,7 @@ class OutboxWorker:
             if wait > 0:
                 await self._outbox.postpone_chat(first.chat_id, _after(wait))
                 return
-            total_wait = self._pacer.total_wait()
-            if total_wait > 0:
-                await asyncio.sleep(total_wait)
+            await self._pacer.wait_for_total()
             self._pacer.spend(chat_id)
             done = await self._attempt(self._next_unit(messages, index, chat_id), chat_id)
             if done == 0:

@@ -7,6 +7,7 @@ limit (burst + rate x 60 <= 20), and likewise for the others.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -90,6 +91,12 @@ class Pacer:
     def spend(self, chat_id: int) -> None:
         self._chat(chat_id).tokens -= 1
         self._total_bucket().tokens -= 1
+
+    async def wait_for_total(self) -> None:
+        """Until the overall budget has room (a fraction of a second unless in a burst)."""
+        # The budget refills with time; there is no event to wait for.
+        while (wait := self.total_wait()) > 0:  # noqa: ASYNC110
+            await asyncio.sleep(wait)
 
     def note_direct_send(self) -> None:
         """A handler answered directly: it used the bot's overall budget too."""

@@ -1,4 +1,4 @@
-"""Direct replies: wait out a short "retry after", and count against the overall budget.
+"""Direct replies: counted in the overall budget, and a short "retry after" waited out.
 
 The outbox worker has its own bot without this: it postpones the whole chat instead.
 """
@@ -25,8 +25,12 @@ MAX_WAIT_SECONDS = 10
 MAX_RETRIES = 3
 
 
-class CountDirectSends(BaseRequestMiddleware):
-    """Tell the outbox's pacer about handler replies: Telegram's 30-a-second is for both."""
+class CountDirectReplies(BaseRequestMiddleware):
+    """Handler replies use the outbox's overall budget too: Telegram's 30 a second is for both.
+
+    They are counted, not held: a person waiting for an answer goes first, and the outbox
+    gives way.
+    """
 
     def __init__(self, pacer: Pacer) -> None:
         self._pacer = pacer
