@@ -50,8 +50,8 @@ class TokenBucket:
 class PaceLimits:
     private_per_second: float = 1.0
     private_burst: float = 3
-    group_per_minute: float = 15
-    group_burst: float = 5
+    group_per_minute: float = 18
+    group_burst: float = 2
     total_per_second: float = 25
     total_burst: float = 5
 
