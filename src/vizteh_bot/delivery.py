@@ -210,12 +210,15 @@ class OutboxWorker:
             ticket.id: ticket
             for ticket in await self._tickets.get_many([m.ticket_id for m in unit if m.ticket_id])
         }
-        pairs = [(m, found[m.ticket_id]) for m in unit if m.ticket_id in found]
-        if len(pairs) < len(unit) and unit[0].ticket_id not in found:
+        shown: list[Ticket] = []
+        for message in unit:  # up to the first missing ticket; the rest wait for a next pass
+            if message.ticket_id not in found:
+                break
+            shown.append(found[message.ticket_id])
+        if not shown:
             await self._outbox.give_up(unit[0].id, "the ticket no longer exists")
             return 1
         texts = self._translations.default
-        shown = [ticket for _, ticket in pairs]
         shown = shown[: cards.fit_digest(texts, shown, self._zone, DIGEST_MAX)]
         sent = await self._bot.send_message(
             chat_id,
@@ -224,15 +227,14 @@ class OutboxWorker:
             request_timeout=self._request_timeout,
         )
         await self._outbox.mark_cards_sent(
-            [message.id for message, _ in pairs[: len(shown)]],
+            [message.id for message in unit[: len(shown)]],
             sent.message_id,
             ticket_ids=[ticket.id for ticket in shown],
             chat_id=chat_id,
         )
         if len(shown) > 1:
             logger.info("Sent %s new requests to %s as one digest", len(shown), chat_id)
-        # Rows of the unit after the first missing ticket are retried on the next pass.
-        return unit.index(pairs[len(shown) - 1][0]) + 1
+        return len(shown)
 
     async def _refresh_card(self, message: OutboxMessage, ticket: Ticket) -> None:
         if ticket.manager_message_id is None or ticket.manager_chat_id is None:
