@@ -16,7 +16,7 @@ from conftest import BOT_TOKEN
 from fake_bot_api import FakeBotAPI
 from telegram_user import MANAGER_CHAT_ID
 from vizteh_bot.config import Settings
-from vizteh_bot.db.engine import create_engine
+from vizteh_bot.db.engine import create_database
 
 
 def bot_environment(api: FakeBotAPI, database: dict[str, Any], **extra: Any) -> dict[str, str]:
@@ -76,7 +76,7 @@ class BotProcess:
         """Read the process's database through a short-lived engine of our own."""
         values = {key.lower(): value for key, value in self._environment.items()}
         values.pop("path"), values.pop("home")
-        engine = create_engine(Settings(_env_file=None, **values))  # type: ignore[call-arg]
+        engine = create_database(Settings(_env_file=None, **values))  # type: ignore[call-arg]
         try:
             async with engine.connect() as connection:
                 return [dict(row._mapping) for row in await connection.execute(text(sql))]

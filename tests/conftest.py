@@ -101,7 +101,7 @@ class RunningBot:
 
     async def rows(self, sql: str, **params: Any) -> list[dict[str, Any]]:
         """Raw SQL against the bot's database, to check what it really stored."""
-        async with self.app.engine.connect() as connection:
+        async with self.app.database.connect() as connection:
             result = await connection.execute(text(sql), params)
             return [dict(row._mapping) for row in result]
 

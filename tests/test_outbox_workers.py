@@ -31,7 +31,7 @@ async def two_instances(
     for app in (first, second):
         await app.bot.session.close()
         await app.outbox_bot.session.close()
-        await app.engine.dispose()
+        await app.database.dispose()
 
 
 async def test_two_workers_share_the_outbox_without_sending_a_row_twice(
@@ -59,6 +59,6 @@ async def test_two_workers_share_the_outbox_without_sending_a_row_twice(
     )
     assert len(confirmations) == 60
     assert set(confirmations.values()) == {1}, "a confirmation was sent twice"
-    async with first.engine.connect() as connection:
+    async with first.database.connect() as connection:
         senders = (await connection.execute(text("SELECT DISTINCT locked_by FROM outbox"))).all()
     assert len(senders) == 2, "both instances should have taken part"

@@ -11,11 +11,10 @@ from typing import Any
 
 import pytest
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from conftest import BOT_TOKEN
 from vizteh_bot.config import Settings
-from vizteh_bot.db.engine import create_engine
+from vizteh_bot.db.engine import Database, create_database
 from vizteh_bot.db.tickets import Actor, TicketNotFound, TicketRepository
 from vizteh_bot.domain import Client, NewTicket, TicketStatus
 from vizteh_bot.migrations import apply_migrations
@@ -27,12 +26,12 @@ MARIA = Actor(7002, "Мария")
 
 
 @pytest.fixture
-async def engine(database: dict[str, Any]) -> AsyncIterator[AsyncEngine]:
+async def engine(database: dict[str, Any]) -> AsyncIterator[Database]:
     settings = Settings(  # type: ignore[call-arg]
         _env_file=None, token=BOT_TOKEN, manager_chat_id=MANAGER_CHAT_ID, **database
     )
     await apply_migrations(settings)
-    engine = create_engine(settings)
+    engine = create_database(settings)
     try:
         yield engine
     finally:
@@ -40,7 +39,7 @@ async def engine(database: dict[str, Any]) -> AsyncIterator[AsyncEngine]:
 
 
 @pytest.fixture
-def repo(engine: AsyncEngine) -> TicketRepository:
+def repo(engine: Database) -> TicketRepository:
     return TicketRepository(engine)
 
 
@@ -51,18 +50,18 @@ def new_ticket(key: str | None = None, client: Client = ANNA, **fields: str) -> 
     )
 
 
-async def rows(engine: AsyncEngine, sql: str, **params: Any) -> list[dict[str, Any]]:
+async def rows(engine: Database, sql: str, **params: Any) -> list[dict[str, Any]]:
     async with engine.connect() as connection:
         result = await connection.execute(text(sql), params)
         return [dict(row._mapping) for row in result]
 
 
-async def count(engine: AsyncEngine, table: str) -> int:
+async def count(engine: Database, table: str) -> int:
     [row] = await rows(engine, f"SELECT count(*) AS n FROM {table}")
     return int(row["n"])
 
 
-async def rename_table(engine: AsyncEngine, old: str, new: str) -> None:
+async def rename_table(engine: Database, old: str, new: str) -> None:
     """Make every write to a table fail (and restore it), to see what a failure leaves."""
     async with engine.begin() as connection:
         await connection.execute(text(f"ALTER TABLE {old} RENAME TO {new}"))
@@ -77,7 +76,7 @@ def assert_aware_utc(moment: datetime | None) -> None:
 # ---------------------------------------------------------------------------- create/get
 
 
-async def test_create_and_get_round_trip(repo: TicketRepository, engine: AsyncEngine) -> None:
+async def test_create_and_get_round_trip(repo: TicketRepository, engine: Database) -> None:
     before = datetime.now(UTC)
     ticket, created = await repo.create(
         new_ticket(text="Нужен сайт 🚀\nс <script>", name="Анна <b>"), MANAGER_CHAT_ID
@@ -129,7 +128,7 @@ async def test_ids_grow(repo: TicketRepository) -> None:
 
 
 async def test_same_submission_key_twice_makes_one_ticket(
-    repo: TicketRepository, engine: AsyncEngine
+    repo: TicketRepository, engine: Database
 ) -> None:
     key = "5001:form-1"
     first, created = await repo.create(new_ticket(key), MANAGER_CHAT_ID)
@@ -145,7 +144,7 @@ async def test_same_submission_key_twice_makes_one_ticket(
 
 
 async def test_concurrent_creates_with_one_key_make_one_ticket(
-    repo: TicketRepository, engine: AsyncEngine
+    repo: TicketRepository, engine: Database
 ) -> None:
     key = "5001:double-tap"
     results = await asyncio.gather(
@@ -159,7 +158,7 @@ async def test_concurrent_creates_with_one_key_make_one_ticket(
 
 
 async def test_outbox_rows_are_written_with_the_ticket(
-    repo: TicketRepository, engine: AsyncEngine
+    repo: TicketRepository, engine: Database
 ) -> None:
     ticket, _ = await repo.create(new_ticket(), MANAGER_CHAT_ID)
     outbox = await rows(
@@ -187,7 +186,7 @@ async def test_outbox_rows_are_written_with_the_ticket(
 
 
 async def test_ticket_and_outbox_commit_together_or_not_at_all(
-    repo: TicketRepository, engine: AsyncEngine
+    repo: TicketRepository, engine: Database
 ) -> None:
     """If the outbox rows cannot be written, the ticket and its event are not kept either."""
     await rename_table(engine, "outbox", "outbox_away")
@@ -210,7 +209,7 @@ async def test_ticket_and_outbox_commit_together_or_not_at_all(
 # ---------------------------------------------------------------------------- status
 
 
-async def test_close_and_reopen(repo: TicketRepository, engine: AsyncEngine) -> None:
+async def test_close_and_reopen(repo: TicketRepository, engine: Database) -> None:
     ticket, _ = await repo.create(new_ticket(), MANAGER_CHAT_ID)
 
     before = datetime.now(UTC)
@@ -256,7 +255,7 @@ async def test_close_and_reopen(repo: TicketRepository, engine: AsyncEngine) -> 
     ]
 
 
-async def test_concurrent_closes_change_once(repo: TicketRepository, engine: AsyncEngine) -> None:
+async def test_concurrent_closes_change_once(repo: TicketRepository, engine: Database) -> None:
     ticket, _ = await repo.create(new_ticket(), MANAGER_CHAT_ID)
     changes = await asyncio.gather(
         repo.set_status(ticket.id, TicketStatus.CLOSED, OLEG, MANAGER_CHAT_ID),
@@ -293,7 +292,7 @@ async def test_many_concurrent_presses_on_both_buttons_stay_consistent(
 
 
 async def test_status_and_its_event_commit_together_or_not_at_all(
-    repo: TicketRepository, engine: AsyncEngine
+    repo: TicketRepository, engine: Database
 ) -> None:
     ticket, _ = await repo.create(new_ticket(), MANAGER_CHAT_ID)
     await rename_table(engine, "ticket_events", "ticket_events_away")
@@ -309,7 +308,7 @@ async def test_status_and_its_event_commit_together_or_not_at_all(
     assert closed.changed
 
 
-async def test_set_status_of_a_missing_ticket(repo: TicketRepository, engine: AsyncEngine) -> None:
+async def test_set_status_of_a_missing_ticket(repo: TicketRepository, engine: Database) -> None:
     with pytest.raises(TicketNotFound) as raised:
         await repo.set_status(424242, TicketStatus.CLOSED, OLEG, MANAGER_CHAT_ID)
     assert raised.value.ticket_id == 424242

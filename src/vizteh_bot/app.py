@@ -17,7 +17,7 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.fsm.storage.memory import SimpleEventIsolation
 
-from vizteh_bot.db.engine import check_connection, create_engine
+from vizteh_bot.db.engine import check_connection, create_database
 from vizteh_bot.db.fsm_storage import DatabaseStorage
 from vizteh_bot.db.outbox import OutboxRepository
 from vizteh_bot.db.tickets import TicketRepository
@@ -38,9 +38,8 @@ from vizteh_bot.retry import CountDirectReplies, RetryAfterMiddleware
 from vizteh_bot.texts import Translations
 
 if TYPE_CHECKING:
-    from sqlalchemy.ext.asyncio import AsyncEngine
-
     from vizteh_bot.config import Settings
+    from vizteh_bot.db.engine import Database
 
 logger = logging.getLogger(__name__)
 SHUTDOWN_GRACE_SECONDS = 20
@@ -62,9 +61,9 @@ class Application:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._response_types = pin_response_types()
-        self.engine: AsyncEngine = create_engine(settings)
+        self.database: Database = create_database(settings)
         self.bot = create_bot(settings)
-        self.storage = DatabaseStorage(self.engine)
+        self.storage = DatabaseStorage(self.database)
         self.bot.session.middleware(FlushStateBeforeReply(self.storage))
         self.bot.session.middleware(RetryAfterMiddleware())
         pacer = Pacer(PaceLimits().scaled(settings.pace_time_scale))
@@ -73,8 +72,8 @@ class Application:
         # than waiting inside the request.
         self.outbox_bot = create_bot(settings)
         self.translations = Translations(settings.default_locale)
-        self.tickets = TicketRepository(self.engine)
-        self.outbox = OutboxRepository(self.engine)
+        self.tickets = TicketRepository(self.database)
+        self.outbox = OutboxRepository(self.database)
         self.manager_chat = ManagerChat(settings.manager_chat_id)
         self.instance = f"{socket.gethostname()}:{settings.manager_chat_id}"
         self.delivery = OutboxWorker(
@@ -120,8 +119,8 @@ class Application:
 
     async def prepare(self) -> None:
         """Check the database, bring its schema up to date, pick up where the last run stopped."""
-        await check_connection(self.engine)
-        if not await schema_is_current(self.engine):
+        await check_connection(self.database)
+        if not await schema_is_current(self.database):
             await apply_migrations(self.settings)
         current = await self.outbox.migrated_chat_id(self.settings.manager_chat_id)
         if current != self.settings.manager_chat_id:
@@ -160,7 +159,7 @@ class Application:
             await worker
             await self.bot.session.close()
             await self.outbox_bot.session.close()
-            await self.engine.dispose()
+            await self.database.dispose()
 
     async def stop(self) -> None:
         await self.dispatcher.stop_polling()

@@ -9,9 +9,8 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 if TYPE_CHECKING:
-    from sqlalchemy.ext.asyncio import AsyncEngine
-
     from vizteh_bot.config import Settings
+    from vizteh_bot.db.engine import Database
 
 # The newest revision in db/migrations/versions (a test keeps the two in step). Checking
 # it with one query lets a bot whose schema is current never import Alembic (~9 MB).
@@ -39,9 +38,9 @@ async def apply_migrations(settings: Settings) -> None:
     await asyncio.to_thread(upgrade_to_head, settings.database_url())
 
 
-async def schema_is_current(engine: AsyncEngine) -> bool:
+async def schema_is_current(database: Database) -> bool:
     try:
-        async with engine.connect() as connection:
+        async with database.connect() as connection:
             version = await connection.scalar(text("SELECT version_num FROM alembic_version"))
     except DBAPIError:
         return False  # no alembic_version table: a new database

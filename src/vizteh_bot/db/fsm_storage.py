@@ -27,7 +27,8 @@ if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Mapping
 
     from aiogram.fsm.state import State
-    from sqlalchemy.ext.asyncio import AsyncEngine
+
+    from vizteh_bot.db.engine import Database
 
 CACHED_KEYS = 2_000
 _Entry = tuple[str | None, dict[str, Any]]
@@ -37,11 +38,11 @@ _deferred: ContextVar[dict[str, _Entry] | None] = ContextVar("fsm_deferred", def
 class DatabaseStorage(BaseStorage):
     """One row per (bot, chat, user); a row with no state and no data is deleted."""
 
-    def __init__(self, engine: AsyncEngine, cached_keys: int = CACHED_KEYS) -> None:
-        self._engine = engine
+    def __init__(self, database: Database, cached_keys: int = CACHED_KEYS) -> None:
+        self._database = database
         self._cache: OrderedDict[str, _Entry] = OrderedDict()
         self._cached_keys = cached_keys
-        dialect = postgresql if engine.dialect.name == "postgresql" else sqlite
+        dialect = postgresql if database.dialect.name == "postgresql" else sqlite
         self._insert = dialect.insert
 
     async def set_state(self, key: StorageKey, state: str | State | None = None) -> None:
@@ -60,7 +61,7 @@ class DatabaseStorage(BaseStorage):
         return dict((await self._entry(key))[1])
 
     async def close(self) -> None:
-        """The engine belongs to the application, which disposes of it."""
+        """The database belongs to the application, which disposes of it."""
 
     @asynccontextmanager
     async def deferred_writes(self) -> AsyncIterator[None]:
@@ -86,7 +87,7 @@ class DatabaseStorage(BaseStorage):
         if entry is not None:
             self._cache.move_to_end(row_key)
             return entry
-        async with self._engine.connect() as connection:
+        async with self._database.connect() as connection:
             row = (
                 await connection.execute(
                     select(fsm_states.c.state, fsm_states.c.data).where(
@@ -107,7 +108,7 @@ class DatabaseStorage(BaseStorage):
             deferred[row_key] = (state, data)
 
     async def _persist(self, changes: dict[str, _Entry]) -> None:
-        async with self._engine.begin() as connection:
+        async with self._database.begin() as connection:
             for row_key, (state, data) in changes.items():
                 if state is None and not data:
                     await connection.execute(delete(fsm_states).where(fsm_states.c.key == row_key))

@@ -12,7 +12,7 @@ from sqlalchemy import func, insert, or_, select, update
 from vizteh_bot.db.models import blocked_clients, chat_migrations, outbox, tickets
 
 if TYPE_CHECKING:
-    from sqlalchemy.ext.asyncio import AsyncEngine
+    from vizteh_bot.db.engine import Database
 
 PENDING = "pending"
 SENT = "sent"
@@ -56,8 +56,8 @@ def pending_row(
 
 
 class OutboxRepository:
-    def __init__(self, engine: AsyncEngine) -> None:
-        self._engine = engine
+    def __init__(self, database: Database) -> None:
+        self._database = database
 
     async def claim(self, worker_id: str, limit: int, lease: timedelta) -> list[OutboxMessage]:
         """Lease the oldest due messages; rows another worker holds are skipped, not waited for."""
@@ -86,7 +86,7 @@ class OutboxRepository:
             .limit(limit)
             .with_for_update(skip_locked=True)
         )
-        async with self._engine.begin() as connection:
+        async with self._database.begin() as connection:
             rows = await connection.execute(
                 update(outbox)
                 .where(outbox.c.id.in_(due.scalar_subquery()))
@@ -125,7 +125,7 @@ class OutboxRepository:
         chat_id: int | None = None,
     ) -> None:
         """Done; for manager cards, also remember where they are so status changes edit them."""
-        async with self._engine.begin() as connection:
+        async with self._database.begin() as connection:
             if ticket_ids:
                 await connection.execute(
                     update(tickets)
@@ -148,7 +148,7 @@ class OutboxRepository:
         self, chat_id: int, until: datetime, *, failed_id: int | None = None, error: str = ""
     ) -> None:
         """Hold every pending message of the chat until `until`, keeping their order."""
-        async with self._engine.begin() as connection:
+        async with self._database.begin() as connection:
             if failed_id is not None:
                 await connection.execute(
                     update(outbox)
@@ -171,7 +171,7 @@ class OutboxRepository:
             )
 
     async def give_up(self, message_id: int, error: str) -> None:
-        async with self._engine.begin() as connection:
+        async with self._database.begin() as connection:
             await connection.execute(
                 update(outbox)
                 .where(outbox.c.id == message_id)
@@ -185,7 +185,7 @@ class OutboxRepository:
 
     async def record_blocked_client(self, user_id: int) -> None:
         now = datetime.now(UTC)
-        async with self._engine.begin() as connection:
+        async with self._database.begin() as connection:
             known = await connection.scalar(
                 select(blocked_clients.c.user_id).where(blocked_clients.c.user_id == user_id)
             )
@@ -196,7 +196,7 @@ class OutboxRepository:
 
     async def move_chat(self, old_chat_id: int, new_chat_id: int) -> None:
         """Follow a group upgraded to a supergroup: pending messages go to the new id."""
-        async with self._engine.begin() as connection:
+        async with self._database.begin() as connection:
             await connection.execute(
                 update(outbox)
                 .where(outbox.c.chat_id == old_chat_id, outbox.c.state == PENDING)
@@ -218,7 +218,7 @@ class OutboxRepository:
 
     async def migrated_chat_id(self, chat_id: int) -> int:
         """The chat's current id after any upgrades."""
-        async with self._engine.connect() as connection:
+        async with self._database.connect() as connection:
             for _ in range(5):
                 newer = await connection.scalar(
                     select(chat_migrations.c.new_chat_id).where(
@@ -232,7 +232,7 @@ class OutboxRepository:
 
     async def release_leases(self, worker_prefix: str) -> None:
         """A restarted instance frees what its previous process had claimed when it died."""
-        async with self._engine.begin() as connection:
+        async with self._database.begin() as connection:
             await connection.execute(
                 update(outbox)
                 .where(outbox.c.state == PENDING, outbox.c.locked_by.startswith(worker_prefix))
@@ -242,7 +242,7 @@ class OutboxRepository:
     async def readdress_manager_messages(self, chat_id: int) -> int:
         """Send what waits for managers to `chat_id`, e.g. after MANAGER_CHAT_ID was corrected."""
         manager_kinds = [kind.value for kind in OutboxKind if kind.for_managers]
-        async with self._engine.begin() as connection:
+        async with self._database.begin() as connection:
             result = await connection.execute(
                 update(outbox)
                 .where(
@@ -255,14 +255,14 @@ class OutboxRepository:
         return int(result.rowcount or 0)
 
     async def next_due_at(self) -> datetime | None:
-        async with self._engine.connect() as connection:
+        async with self._database.connect() as connection:
             due: datetime | None = await connection.scalar(
                 select(func.min(outbox.c.next_attempt_at)).where(outbox.c.state == PENDING)
             )
         return due
 
     async def count_pending(self) -> int:
-        async with self._engine.connect() as connection:
+        async with self._database.connect() as connection:
             count = await connection.scalar(
                 select(func.count()).select_from(outbox).where(outbox.c.state == PENDING)
             )

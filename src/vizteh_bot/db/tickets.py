@@ -15,7 +15,8 @@ from vizteh_bot.domain import Client, NewTicket, Ticket, TicketStatus
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Row
-    from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+    from vizteh_bot.db.engine import Connection, Database
 
 
 class TicketNotFound(LookupError):
@@ -37,8 +38,8 @@ class StatusChange:
 
 
 class TicketRepository:
-    def __init__(self, engine: AsyncEngine) -> None:
-        self._engine = engine
+    def __init__(self, database: Database) -> None:
+        self._database = database
 
     async def create(self, new: NewTicket, manager_chat_id: int) -> tuple[Ticket, bool]:
         """Store the ticket and the messages it owes, atomically; a repeated key returns the first.
@@ -49,7 +50,7 @@ class TicketRepository:
             return await self._insert(new, manager_chat_id), True
         except IntegrityError:
             # A double tap or a replayed update raced us: the first one's ticket stands.
-            async with self._engine.connect() as connection:
+            async with self._database.connect() as connection:
                 existing = await self._get_by_key(connection, new.submission_key)
             if existing is None:
                 raise
@@ -57,7 +58,7 @@ class TicketRepository:
 
     async def _insert(self, new: NewTicket, manager_chat_id: int) -> Ticket:
         now = datetime.now(UTC)
-        async with self._engine.begin() as connection:
+        async with self._database.begin() as connection:
             ticket_id = await connection.scalar(
                 insert(tickets)
                 .values(
@@ -99,15 +100,15 @@ class TicketRepository:
         return ticket
 
     async def find_by_submission_key(self, key: str) -> Ticket | None:
-        async with self._engine.connect() as connection:
+        async with self._database.connect() as connection:
             return await self._get_by_key(connection, key)
 
     async def get(self, ticket_id: int) -> Ticket | None:
-        async with self._engine.connect() as connection:
+        async with self._database.connect() as connection:
             return await self._get(connection, ticket_id)
 
     async def get_many(self, ticket_ids: list[int]) -> list[Ticket]:
-        async with self._engine.connect() as connection:
+        async with self._database.connect() as connection:
             rows = await connection.execute(
                 select(tickets).where(tickets.c.id.in_(ticket_ids)).order_by(tickets.c.id)
             )
@@ -115,7 +116,7 @@ class TicketRepository:
 
     async def on_manager_message(self, chat_id: int, message_id: int) -> list[Ticket]:
         """The tickets one manager message shows: its card, or every ticket of a digest."""
-        async with self._engine.connect() as connection:
+        async with self._database.connect() as connection:
             rows = await connection.execute(
                 select(tickets)
                 .where(
@@ -131,7 +132,7 @@ class TicketRepository:
     ) -> StatusChange:
         """Move the ticket to `new_status` unless it is there already: one conditional update."""
         now = datetime.now(UTC)
-        async with self._engine.begin() as connection:
+        async with self._database.begin() as connection:
             old_status = await connection.scalar(
                 update(tickets)
                 .where(tickets.c.id == ticket_id, tickets.c.status != new_status.value)
@@ -166,7 +167,7 @@ class TicketRepository:
         return StatusChange(ticket, changed)
 
     async def count_open(self) -> int:
-        async with self._engine.connect() as connection:
+        async with self._database.connect() as connection:
             count = await connection.scalar(
                 select(func.count())
                 .select_from(tickets)
@@ -175,7 +176,7 @@ class TicketRepository:
         return int(count or 0)
 
     async def count_recent_by_client(self, client_id: int, since: datetime) -> int:
-        async with self._engine.connect() as connection:
+        async with self._database.connect() as connection:
             count = await connection.scalar(
                 select(func.count())
                 .select_from(tickets)
@@ -184,7 +185,7 @@ class TicketRepository:
         return int(count or 0)
 
     async def oldest_recent_by_client(self, client_id: int, since: datetime) -> datetime | None:
-        async with self._engine.connect() as connection:
+        async with self._database.connect() as connection:
             oldest: datetime | None = await connection.scalar(
                 select(func.min(tickets.c.created_at)).where(
                     tickets.c.client_id == client_id, tickets.c.created_at >= since
@@ -193,7 +194,7 @@ class TicketRepository:
         return oldest
 
     async def events(self, ticket_id: int) -> list[dict[str, Any]]:
-        async with self._engine.connect() as connection:
+        async with self._database.connect() as connection:
             rows = await connection.execute(
                 select(ticket_events)
                 .where(ticket_events.c.ticket_id == ticket_id)
@@ -201,11 +202,11 @@ class TicketRepository:
             )
             return [dict(row._mapping) for row in rows]
 
-    async def _get(self, connection: AsyncConnection, ticket_id: int) -> Ticket | None:
+    async def _get(self, connection: Connection, ticket_id: int) -> Ticket | None:
         row = (await connection.execute(select(tickets).where(tickets.c.id == ticket_id))).first()
         return None if row is None else _to_ticket(row)
 
-    async def _get_by_key(self, connection: AsyncConnection, key: str) -> Ticket | None:
+    async def _get_by_key(self, connection: Connection, key: str) -> Ticket | None:
         row = (
             await connection.execute(select(tickets).where(tickets.c.submission_key == key))
         ).first()
