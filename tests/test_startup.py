@@ -250,6 +250,24 @@ def test_migrate_creates_the_tables(workdir: Path) -> None:
     assert again.returncode == 0, again.stderr
 
 
+def test_a_schema_newer_than_the_bot_stops_it_with_one_line(workdir: Path) -> None:
+    path = workdir / "bot.sqlite3"
+    with contextlib.closing(sqlite3.connect(path)) as connection:
+        connection.execute("CREATE TABLE alembic_version (version_num VARCHAR(32) PRIMARY KEY)")
+        connection.execute("INSERT INTO alembic_version VALUES ('9999')")
+        connection.commit()
+
+    # The bot migrates in a child process (`vizteh-bot migrate`), which says what is wrong.
+    result = run_bot(workdir, **VALID, SQLITE_PATH=str(path))
+
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    errors = [line for line in result.stderr.splitlines() if "ERROR" in line]
+    assert len(errors) == 2, result.stderr
+    assert "Cannot migrate the database: Can't locate revision identified by '9999'" in errors[0]
+    assert "could not be brought up to date" in errors[1]
+
+
 # ------------------------------------------------------------------- the token in logs
 
 

@@ -7,12 +7,12 @@ import asyncio
 import logging
 import sys
 
-from aiogram.exceptions import TelegramNetworkError, TelegramUnauthorizedError
 from pydantic import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 
 from vizteh_bot.config import Settings, describe_errors
 from vizteh_bot.logging_setup import setup_logging
+from vizteh_bot.migrations import MigrationFailed
 
 logger = logging.getLogger("vizteh_bot")
 
@@ -30,28 +30,51 @@ def main(argv: list[str] | None = None) -> int:
     setup_logging(settings.log_level, settings.token.get_secret_value())
     try:
         if args.command == "migrate":
-            from vizteh_bot.migrations import apply_migrations
-
-            if not settings.uses_postgres:
-                # As `run` does when it opens the engine: SQLite creates the file, not its folder.
-                settings.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
-            asyncio.run(apply_migrations(settings))
-            logger.info("Database schema is up to date")
-            return 0
-        from vizteh_bot.app import Application
-
-        asyncio.run(Application(settings).run())
+            return _migrate(settings)
+        return _run(settings)
     except KeyboardInterrupt:
         return 0
+    except MigrationFailed:
+        logger.error("The database schema could not be brought up to date (see above)")
+        return 1
+    except (SQLAlchemyError, OSError) as error:
+        where = "PostgreSQL at DB_HOST" if settings.uses_postgres else "the SQLite file"
+        logger.error("Cannot use the database (%s): %s", where, _first_line(error))
+        return 1
+
+
+def _migrate(settings: Settings) -> int:
+    # Imports neither aiogram nor the bot: the bot runs this as a child process at start-up.
+    from alembic.util import CommandError
+
+    from vizteh_bot.migrations import apply_migrations
+
+    if not settings.uses_postgres:
+        # As the bot does when it opens the database: SQLite creates the file, not its folder.
+        settings.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        asyncio.run(apply_migrations(settings))
+    except CommandError as error:
+        # E.g. a database a newer version of the bot has migrated past what this one knows.
+        logger.error("Cannot migrate the database: %s", _first_line(error))
+        return 1
+    logger.info("Database schema is up to date")
+    return 0
+
+
+def _run(settings: Settings) -> int:
+    from aiogram.exceptions import TelegramNetworkError, TelegramUnauthorizedError
+
+    from vizteh_bot.app import Application
+    from vizteh_bot.migrations import apply_migrations_in_child
+
+    try:
+        asyncio.run(Application(settings, migrate=apply_migrations_in_child).run())
     except TelegramUnauthorizedError:
         logger.error("Telegram rejects TOKEN: check it with @BotFather")
         return 1
     except TelegramNetworkError as error:
         logger.error("Cannot reach Telegram at TELEGRAM_API_URL: %s", error.message)
-        return 1
-    except (SQLAlchemyError, OSError) as error:
-        where = "PostgreSQL at DB_HOST" if settings.uses_postgres else "the SQLite file"
-        logger.error("Cannot use the database (%s): %s", where, _first_line(error))
         return 1
     return 0
 

@@ -38,10 +38,14 @@ from vizteh_bot.retry import CountDirectReplies, RetryAfterMiddleware
 from vizteh_bot.texts import Translations
 
 if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+
     from vizteh_bot.config import Settings
     from vizteh_bot.db.engine import Database
 
 logger = logging.getLogger(__name__)
+
+
 SHUTDOWN_GRACE_SECONDS = 20
 MAX_CONCURRENT_UPDATES = 100
 
@@ -58,8 +62,14 @@ def create_bot(settings: Settings) -> Bot:
 class Application:
     """Everything one running bot instance owns, built from the settings."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        migrate: Callable[[Settings], Awaitable[None]] = apply_migrations,
+    ) -> None:
         self.settings = settings
+        self._migrate = migrate
         self._response_types = pin_response_types()
         self.database: Database = create_database(settings)
         self.bot = create_bot(settings)
@@ -121,7 +131,7 @@ class Application:
         """Check the database, bring its schema up to date, pick up where the last run stopped."""
         await check_connection(self.database)
         if not await schema_is_current(self.database):
-            await apply_migrations(self.settings)
+            await self._migrate(self.settings)
         current = await self.outbox.migrated_chat_id(self.settings.manager_chat_id)
         if current != self.settings.manager_chat_id:
             self.manager_chat.moved_to(current)
