@@ -78,6 +78,7 @@ PARK_UPDATES = 4  # /start, menu button, name, phone
 FLOW_USER_BASE = 100_000_000
 PARK_USER_BASE = 200_000_000
 FLOOR_USER_BASE = 300_000_000
+PACED_USER_BASE = 400_000_000
 USER_LINK = re.compile(r"tg://user\?id=(\d+)")
 SEND = frozenset({"sendMessage"})
 MB = 1024 * 1024
@@ -88,12 +89,12 @@ TARGET_RSS_OVER_FLOOR_MB = 30.0
 TARGET_PARKED_MB = 50.0
 
 now = time.monotonic
-THINK_SECONDS = 0.0  # --think: a person's pause before each answer (0: answer at once)
 
 
-async def think() -> None:
-    if THINK_SECONDS > 0:
-        await asyncio.sleep(THINK_SECONDS * random.uniform(0.5, 1.5))
+async def think(seconds: float) -> None:
+    """A person's pause before an answer: `seconds` +-50% (0: answer at once)."""
+    if seconds > 0:
+        await asyncio.sleep(seconds * random.uniform(0.5, 1.5))
 
 
 class BenchError(Exception):
@@ -106,9 +107,9 @@ class BenchError(Exception):
 class Sim:
     """One simulated person: their chat's calls land in `inbox`, in arrival order."""
 
-    __slots__ = ("card_at", "cards", "chat_id", "inbox", "stage", "user", "waiter")
+    __slots__ = ("card_at", "cards", "chat_id", "inbox", "stage", "think", "user", "waiter")
 
-    def __init__(self, user_id: int, first_name: str = "Анна") -> None:
+    def __init__(self, user_id: int, first_name: str = "Анна", think: float = 0.0) -> None:
         self.user = user_dict(user_id, first_name, language_code="ru")
         self.chat_id = user_id
         self.inbox: deque[tuple[ApiCall, float]] = deque()
@@ -116,6 +117,7 @@ class Sim:
         self.card_at: float | None = None
         self.cards = 0
         self.stage = "start"
+        self.think = think
 
     def wake(self) -> None:
         waiter = self.waiter
@@ -269,7 +271,7 @@ async def flow_client(api: BenchAPI, sim: Sim, index: int, run: Run, deadline: f
     menu, at = await sim.reply(deadline)
     run.step("/start", at - sent)
 
-    await think()
+    await think(sim.think)
     sim.stage = "menu button"
     sent = now()
     api.press(sim, menu, "m:new")
@@ -282,7 +284,7 @@ async def flow_client(api: BenchAPI, sim: Sim, index: int, run: Run, deadline: f
         ("phone", f"+7916{index % 10_000_000:07d}"),
         ("text", f"Не печатает принтер в кабинете {index}, нужна помощь"),
     ):
-        await think()
+        await think(sim.think)
         sim.stage = stage
         sent = now()
         api.say(sim, text)
@@ -290,7 +292,7 @@ async def flow_client(api: BenchAPI, sim: Sim, index: int, run: Run, deadline: f
         run.step(stage, at - sent)
 
     assert summary is not None
-    await think()
+    await think(sim.think)
     sim.stage = "send"
     sent = now()
     api.press(sim, summary, "f:send")
@@ -343,7 +345,7 @@ async def floor_client(api: BenchAPI, sim: Sim, index: int, run: Run, deadline: 
     at = now()
     for step in range(FLOW_UPDATES):
         if step:
-            await think()
+            await think(sim.think)
         sim.stage = f"message {step + 1}"
         sent = now()
         api.say(sim, f"сообщение {step + 1} от {index}")
@@ -361,10 +363,11 @@ async def drive(
     first_user: int,
     updates_per_client: int,
     timeout: float,
+    think_seconds: float = 0.0,
 ) -> Run:
     """`count` people, at most `concurrency` at a time, all within `timeout` seconds."""
     run = Run(clients=count, updates_per_client=updates_per_client)
-    sims = [Sim(first_user + index) for index in range(count)]
+    sims = [Sim(first_user + index, think=think_seconds) for index in range(count)]
     api.sims.update((sim.chat_id, sim) for sim in sims)
     queue = iter(range(count))
     cpu = time.process_time()
@@ -646,11 +649,14 @@ class Result:
     updates_per_second: float = math.nan
     requests_per_second: float = math.nan
     p99_card: float = math.nan
+    p99_card_paced: float = math.nan
+    paced_think: float = 0.0
     peak_rss: int = 0
     parked: int = 0
     parked_completed: int = 0
     parked_added: int | None = None
     floor_updates_per_second: float = math.nan
+    floor_p99_reply: float = math.nan
     floor_peak_rss: int = 0
     error: str | None = None
 
@@ -808,6 +814,7 @@ async def bench_backend(
             first_user=FLOW_USER_BASE,
             updates_per_client=FLOW_UPDATES,
             timeout=args.timeout,
+            think_seconds=args.think,
         )
         bot_cpu = bot.cpu() - bot_cpu
         if spy is not None:
@@ -874,6 +881,10 @@ async def bench_backend(
         if probe:
             Probe.report(tag, "flow", probe_flow - probe_before, run.updates)
 
+        # --------------------------------------------------- the same people, pausing
+        if args.paced_think:
+            await paced_flow(tag, args, api, database, result)
+
         # ------------------------------------------------------------- parked sessions
         if args.parked:
             out(
@@ -935,6 +946,49 @@ async def bench_backend(
     return result
 
 
+async def paced_flow(
+    tag: str, args: argparse.Namespace, api: BenchAPI, database: Database, result: Result
+) -> None:
+    """The flow again, with each person pausing before each answer, as people do.
+
+    The saturated flow above measures throughput; its latencies are the queue of 200
+    clients who answer instantly (even the floor's replies wait hundreds of ms there).
+    Latency of a bot serving people is measured here, with the same 200 at once.
+    """
+    out(
+        tag,
+        f"--- paced flow: {args.clients} concurrent clients pausing {args.paced_think:g} s "
+        "+-50% before each answer ---",
+    )
+    before = await database.counts()
+    cards_before = api.card_tickets
+    run = await drive(
+        api,
+        flow_client,
+        count=args.clients,
+        concurrency=args.clients,
+        first_user=PACED_USER_BASE,
+        updates_per_client=FLOW_UPDATES,
+        timeout=args.timeout,
+        think_seconds=args.paced_think,
+    )
+    after = await database.wait_outbox_empty()
+    lost = _delta(after, before)["tickets"] - (api.card_tickets - cards_before)
+    result.paced_think = args.paced_think
+    result.p99_card_paced = percentile(run.card, 99)
+    result.lost = (result.lost or 0) + lost
+    result.completed = min(result.completed, run.completed)
+    out(tag, f"completed {run.completed}/{args.clients} clients in {run.wall:.2f} s; LOST: {lost}")
+    print_failures(tag, run, api)
+    out(
+        tag,
+        "Send press -> manager card (ms):   "
+        f"p50 {ms(percentile(run.card, 50))}  p95 {ms(percentile(run.card, 95))}  "
+        f"p99 {ms(percentile(run.card, 99))}  max {ms(max(run.card, default=math.nan))}",
+    )
+    print_latencies(tag, run, FLOW_STEPS)
+
+
 async def bench_floor(tag: str, args: argparse.Namespace, workdir: Path, result: Result) -> None:
     """benchmarks/bare_bot.py with the same clients and updates as the flow, FLOOR_RUNS times.
 
@@ -974,6 +1028,7 @@ async def bench_floor(tag: str, args: argparse.Namespace, workdir: Path, result:
                 first_user=FLOOR_USER_BASE + attempt * 1_000_000,
                 updates_per_client=FLOW_UPDATES,
                 timeout=args.timeout,
+                think_seconds=args.think,
             )
             cpu = floor.cpu() - cpu
             runs.append((run, cpu))
@@ -988,6 +1043,7 @@ async def bench_floor(tag: str, args: argparse.Namespace, workdir: Path, result:
         median, _ = runs[len(runs) // 2]
         result.floor_updates_per_second = median.updates_per_second
         result.floor_peak_rss = floor.memory()["VmHWM"]
+        result.floor_p99_reply = percentile(median.steps.get("message", []), 99)
         out(
             tag,
             f"floor: median {median.updates_per_second:.1f} updates/s; peak RSS (VmHWM) "
@@ -1150,12 +1206,17 @@ def summary_rows(r: Result) -> list[str]:
     )
     parked = math.nan if r.parked_added is None else r.parked_added / MB
     card_ms = r.p99_card * 1000
+    paced_ms = r.p99_card_paced * 1000
     return [
         f"{r.completed}/{r.clients}, lost {r.lost} [{'ok' if r.ok else 'MISSED'}]",
         f"{r.requests_per_second:.1f} ({r.updates_per_second:.0f})",
         f"{ratio:.2f}x of {r.floor_updates_per_second:.0f} "
         f"[{verdict(ratio, TARGET_FLOOR_RATIO, below=False)}]",
+        f"{paced_ms:.1f} ms [{verdict(paced_ms, TARGET_P99_CARD_MS, below=True)}]"
+        if r.paced_think
+        else "n/a (--paced-think 0)",
         f"{card_ms:.1f} ms [{verdict(card_ms, TARGET_P99_CARD_MS, below=True)}]",
+        f"{r.floor_p99_reply * 1000:.1f} ms",
         f"{mb(r.peak_rss)} = floor + {over_floor:.1f} MB "
         f"[{verdict(over_floor, TARGET_RSS_OVER_FLOOR_MB + 1e-9, below=True)}]",
         f"{parked:.1f} MB for {r.parked_completed}/{r.parked} "
@@ -1170,7 +1231,12 @@ def print_summary(results: list[Result]) -> None:
         ("clients completed, requests lost", f"{results[0].clients}, 0 lost"),
         ("requests/s (updates/s)", "-"),
         ("throughput vs floor (updates/s)", f">= {TARGET_FLOOR_RATIO}x floor"),
-        ("p99 Send -> manager card", f"< {TARGET_P99_CARD_MS:.0f} ms"),
+        (
+            f"p99 Send -> card, pausing {results[0].paced_think:g} s",
+            f"< {TARGET_P99_CARD_MS:.0f} ms",
+        ),
+        ("p99 Send -> card, saturated", f"< {TARGET_P99_CARD_MS:.0f} ms"),
+        ("  the floor's p99 reply, saturated", "-"),
         ("peak RSS (VmHWM) vs floor", f"<= floor + {TARGET_RSS_OVER_FLOOR_MB:.0f} MB"),
         ("RSS added by parked sessions", f"< {TARGET_PARKED_MB:.0f} MB"),
     ]
@@ -1290,6 +1356,14 @@ def main() -> int:
         "at once, which saturates the bot: latencies are then queueing)",
     )
     parser.add_argument(
+        "--paced-think",
+        type=float,
+        default=1.0,
+        metavar="SECONDS",
+        help="after the flow, run the same clients pausing SECONDS +-50%% before each answer "
+        "and measure latency there (default 1; 0 skips)",
+    )
+    parser.add_argument(
         "--bot-env",
         action="append",
         default=[],
@@ -1328,10 +1402,8 @@ def main() -> int:
     args = parser.parse_args()
     if args.clients < 1 or args.parked < 0 or args.timeout <= 0:
         parser.error("--clients must be >= 1, --parked >= 0, --timeout > 0")
-    if args.think < 0 or any("=" not in item for item in args.bot_env):
+    if args.think < 0 or args.paced_think < 0 or any("=" not in item for item in args.bot_env):
         parser.error("--think must be >= 0 and --bot-env NAME=VALUE")
-    global THINK_SECONDS
-    THINK_SECONDS = args.think
     if args.experiments and not args.probe:
         parser.error("--experiments needs --probe (they are applied by benchmarks/bot_probe.py)")
 
