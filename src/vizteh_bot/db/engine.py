@@ -1,7 +1,8 @@
 """The database the repositories talk to: PostgreSQL over asyncpg, or the embedded SQLite file.
 
-Both give the same small interface (`Database`): `connect()` for reads, `begin()` for a
-transaction, and connections whose `execute`/`scalar` take SQLAlchemy Core statements.
+Both give the same small interface (`Database`): `connect()` where each statement is a
+transaction of its own (reads, and writes that are one statement), `begin()` for a
+transaction of several, and connections whose `execute`/`scalar` take Core statements.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ class Database(Protocol):
     def dialect(self) -> Dialect: ...
 
     def connect(self) -> AbstractAsyncContextManager[Connection]:
-        """A connection for reads; whatever it wrote uncommitted is rolled back."""
+        """A connection in autocommit mode: every statement commits on its own."""
 
     def begin(self) -> AbstractAsyncContextManager[Connection]:
         """A transaction: committed when the block ends, rolled back if it raises."""
@@ -70,13 +71,15 @@ class PostgresDatabase:
         self._engine: AsyncEngine = create_async_engine(
             url, pool_size=10, max_overflow=10, pool_recycle=1800, pool_reset_on_return=None
         )
+        # The same pool without BEGIN and COMMIT: one round trip per statement instead of three.
+        self._autocommit = self._engine.execution_options(isolation_level="AUTOCOMMIT")
 
     @property
     def dialect(self) -> Dialect:
         return self._engine.dialect
 
     def connect(self) -> AbstractAsyncContextManager[Connection]:
-        return self._engine.connect()
+        return self._autocommit.connect()
 
     def begin(self) -> AbstractAsyncContextManager[Connection]:
         return self._engine.begin()
@@ -110,14 +113,10 @@ class SqliteDatabase:
     def dialect(self) -> Dialect:
         return self._engine.dialect
 
-    @asynccontextmanager
-    async def connect(self) -> AsyncIterator[Connection]:
-        async with self._lock:
-            connection = self._open()
-            try:
-                yield _LoopConnection(connection)
-            finally:
-                self._rollback(connection)
+    def connect(self) -> AbstractAsyncContextManager[Connection]:
+        # The sqlite3 module opens a transaction before a write and none before a read, so
+        # committing at the end makes a block of one statement exactly that statement.
+        return self.begin()
 
     @asynccontextmanager
     async def begin(self) -> AsyncIterator[Connection]:

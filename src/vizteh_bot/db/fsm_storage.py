@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from aiogram.fsm.storage.base import BaseStorage, StorageKey
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from vizteh_bot.db.models import fsm_states
@@ -42,8 +42,21 @@ class DatabaseStorage(BaseStorage):
         self._database = database
         self._cache: OrderedDict[str, _Entry] = OrderedDict()
         self._cached_keys = cached_keys
+        # Built once: a statement built per call cost more than running it on SQLite.
         dialect = postgresql if database.dialect.name == "postgresql" else sqlite
-        self._insert = dialect.insert
+        insert = dialect.insert(fsm_states)
+        self._upsert = insert.on_conflict_do_update(
+            index_elements=[fsm_states.c.key],
+            set_={
+                "state": insert.excluded.state,
+                "data": insert.excluded.data,
+                "updated_at": insert.excluded.updated_at,
+            },
+        )
+        self._delete = delete(fsm_states).where(fsm_states.c.key == bindparam("row_key"))
+        self._select = select(fsm_states.c.state, fsm_states.c.data).where(
+            fsm_states.c.key == bindparam("row_key")
+        )
 
     async def set_state(self, key: StorageKey, state: str | State | None = None) -> None:
         value = state.state if state is not None and not isinstance(state, str) else state
@@ -88,13 +101,7 @@ class DatabaseStorage(BaseStorage):
             self._cache.move_to_end(row_key)
             return entry
         async with self._database.connect() as connection:
-            row = (
-                await connection.execute(
-                    select(fsm_states.c.state, fsm_states.c.data).where(
-                        fsm_states.c.key == row_key
-                    )
-                )
-            ).first()
+            row = (await connection.execute(self._select, {"row_key": row_key})).first()
         entry = (None, {}) if row is None else (row.state, dict(json.loads(row.data)))
         self._remember(row_key, entry)
         return entry
@@ -108,20 +115,25 @@ class DatabaseStorage(BaseStorage):
             deferred[row_key] = (state, data)
 
     async def _persist(self, changes: dict[str, _Entry]) -> None:
-        async with self._database.begin() as connection:
-            for row_key, (state, data) in changes.items():
-                if state is None and not data:
-                    await connection.execute(delete(fsm_states).where(fsm_states.c.key == row_key))
-                    continue
-                values = {
-                    "state": state,
-                    "data": json.dumps(data, ensure_ascii=False),
-                    "updated_at": datetime.now(UTC),
-                }
-                statement = self._insert(fsm_states).values(key=row_key, **values)
-                await connection.execute(
-                    statement.on_conflict_do_update(index_elements=["key"], set_=values)
-                )
+        now = datetime.now(UTC)
+        upserts = [
+            {"key": row_key, "state": state, "data": json.dumps(data, ensure_ascii=False)}
+            | {"updated_at": now}
+            for row_key, (state, data) in changes.items()
+            if state is not None or data
+        ]
+        deletes = [
+            {"row_key": row_key}
+            for row_key, (state, data) in changes.items()
+            if state is None and not data
+        ]
+        # Almost always one row: then one statement, and no transaction around it.
+        several = len(changes) > 1
+        async with self._database.begin() if several else self._database.connect() as connection:
+            if upserts:
+                await connection.execute(self._upsert, upserts if several else upserts[0])
+            if deletes:
+                await connection.execute(self._delete, deletes if several else deletes[0])
 
     def _remember(self, row_key: str, entry: _Entry) -> None:
         self._cache[row_key] = entry

@@ -86,7 +86,8 @@ class OutboxRepository:
             .limit(limit)
             .with_for_update(skip_locked=True)
         )
-        async with self._database.begin() as connection:
+        # One statement: the rows it locks are leased by the time it commits.
+        async with self._database.connect() as connection:
             rows = await connection.execute(
                 update(outbox)
                 .where(outbox.c.id.in_(due.scalar_subquery()))
@@ -125,7 +126,8 @@ class OutboxRepository:
         chat_id: int | None = None,
     ) -> None:
         """Done; for manager cards, also remember where they are so status changes edit them."""
-        async with self._database.begin() as connection:
+        transaction = self._database.begin() if ticket_ids else self._database.connect()
+        async with transaction as connection:
             if ticket_ids:
                 await connection.execute(
                     update(tickets)
@@ -171,7 +173,7 @@ class OutboxRepository:
             )
 
     async def give_up(self, message_id: int, error: str) -> None:
-        async with self._database.begin() as connection:
+        async with self._database.connect() as connection:
             await connection.execute(
                 update(outbox)
                 .where(outbox.c.id == message_id)
@@ -232,7 +234,7 @@ class OutboxRepository:
 
     async def release_leases(self, worker_prefix: str) -> None:
         """A restarted instance frees what its previous process had claimed when it died."""
-        async with self._database.begin() as connection:
+        async with self._database.connect() as connection:
             await connection.execute(
                 update(outbox)
                 .where(outbox.c.state == PENDING, outbox.c.locked_by.startswith(worker_prefix))
@@ -242,7 +244,7 @@ class OutboxRepository:
     async def readdress_manager_messages(self, chat_id: int) -> int:
         """Send what waits for managers to `chat_id`, e.g. after MANAGER_CHAT_ID was corrected."""
         manager_kinds = [kind.value for kind in OutboxKind if kind.for_managers]
-        async with self._database.begin() as connection:
+        async with self._database.connect() as connection:
             result = await connection.execute(
                 update(outbox)
                 .where(
