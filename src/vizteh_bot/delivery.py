@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from vizteh_bot.texts import Translations
 
 logger = logging.getLogger(__name__)
+TicketsById = dict[int, "Ticket"]
 
 BATCH_SIZE = 50
 LEASE = timedelta(seconds=60)
@@ -122,9 +123,14 @@ class OutboxWorker:
         by_chat: dict[int, list[OutboxMessage]] = defaultdict(list)
         for message in batch:
             by_chat[message.chat_id].append(message)
-        await asyncio.gather(*(self._deliver_chat(messages) for messages in by_chat.values()))
+        # The batch's tickets in one query: every message renders one or more of them.
+        ticket_ids = sorted({message.ticket_id for message in batch if message.ticket_id})
+        found = {ticket.id: ticket for ticket in await self._tickets.get_many(ticket_ids)}
+        await asyncio.gather(
+            *(self._deliver_chat(messages, found) for messages in by_chat.values())
+        )
 
-    async def _deliver_chat(self, messages: list[OutboxMessage]) -> None:
+    async def _deliver_chat(self, messages: list[OutboxMessage], found: TicketsById) -> None:
         index = 0
         while index < len(messages):
             first = messages[index]
@@ -135,7 +141,7 @@ class OutboxWorker:
                 return
             await self._pacer.wait_for_total()
             self._pacer.spend(chat_id)
-            done = await self._attempt(self._next_unit(messages, index, chat_id), chat_id)
+            done = await self._attempt(self._next_unit(messages, index, chat_id), chat_id, found)
             if done == 0:
                 return
             index += done
@@ -157,11 +163,11 @@ class OutboxWorker:
             return run
         return messages[index : index + 1]
 
-    async def _attempt(self, unit: list[OutboxMessage], chat_id: int) -> int:
+    async def _attempt(self, unit: list[OutboxMessage], chat_id: int, found: TicketsById) -> int:
         """Send one Telegram message; how many outbox rows are done (0: the chat must wait)."""
         message = unit[0]
         try:
-            return await self._send(unit, chat_id)
+            return await self._send(unit, chat_id, found)
         except TelegramRetryAfter as error:
             self._pacer.hold(chat_id, error.retry_after)
             logger.warning(
@@ -185,11 +191,11 @@ class OutboxWorker:
             await self._postpone(message, delay, error)
         return 0
 
-    async def _send(self, unit: list[OutboxMessage], chat_id: int) -> int:
+    async def _send(self, unit: list[OutboxMessage], chat_id: int, found: TicketsById) -> int:
         message = unit[0]
         if message.kind is OutboxKind.TICKET_CARD:
-            return await self._send_cards(unit, chat_id)
-        ticket = await self._tickets.get(message.ticket_id) if message.ticket_id else None
+            return await self._send_cards(unit, chat_id, found)
+        ticket = found.get(message.ticket_id) if message.ticket_id else None
         if ticket is None:
             await self._outbox.give_up(message.id, "the ticket no longer exists")
         elif message.kind is OutboxKind.CLIENT_CONFIRMATION:
@@ -205,11 +211,9 @@ class OutboxWorker:
             await self._refresh_card(message, ticket)
         return 1
 
-    async def _send_cards(self, unit: list[OutboxMessage], chat_id: int) -> int:
-        found = {
-            ticket.id: ticket
-            for ticket in await self._tickets.get_many([m.ticket_id for m in unit if m.ticket_id])
-        }
+    async def _send_cards(
+        self, unit: list[OutboxMessage], chat_id: int, found: TicketsById
+    ) -> int:
         shown: list[Ticket] = []
         for message in unit:  # up to the first missing ticket; the rest wait for a next pass
             if message.ticket_id not in found:

@@ -47,10 +47,10 @@ class Ticket:
     text: str
     status: TicketStatus
     created_at: datetime
-    status_changed_at: datetime | None
-    status_changed_by: str | None
-    manager_chat_id: int | None
-    manager_message_id: int | None
+    status_changed_at: datetime | None = None
+    status_changed_by: str | None = None
+    manager_chat_id: int | None = None
+    manager_message_id: int | None = None
 
 
 class InvalidInput(ValueError):

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import enum
+import functools
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy import bindparam, func, insert, or_, select, update
 
 from vizteh_bot.db.models import blocked_clients, chat_migrations, outbox, tickets
 
 if TYPE_CHECKING:
+    from sqlalchemy.sql.dml import UpdateBase
+
     from vizteh_bot.db.engine import Database
 
 PENDING = "pending"
@@ -55,6 +58,70 @@ def pending_row(
     }
 
 
+@functools.cache
+def _claim_statement(limit: int) -> UpdateBase:
+    earlier = outbox.alias("earlier")
+    now = bindparam("now", type_=outbox.c.next_attempt_at.type)
+    held_back = (
+        select(earlier.c.id)
+        .where(
+            earlier.c.chat_id == outbox.c.chat_id,
+            earlier.c.state == PENDING,
+            earlier.c.id < outbox.c.id,
+            or_(earlier.c.next_attempt_at > now, earlier.c.locked_until >= now),
+        )
+        .exists()
+    )
+    due = (
+        select(outbox.c.id)
+        .where(
+            outbox.c.state == PENDING,
+            outbox.c.next_attempt_at <= now,
+            or_(outbox.c.locked_until.is_(None), outbox.c.locked_until < now),
+            # A chat's messages go in creation order: none overtakes one that waits.
+            ~held_back,
+        )
+        .order_by(outbox.c.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    return (
+        update(outbox)
+        .where(outbox.c.id.in_(due.scalar_subquery()))
+        .values(
+            locked_until=bindparam("lease_until", type_=outbox.c.locked_until.type),
+            locked_by=bindparam("worker_id"),
+        )
+        .returning(
+            outbox.c.id,
+            outbox.c.kind,
+            outbox.c.chat_id,
+            outbox.c.ticket_id,
+            outbox.c.attempts,
+            outbox.c.created_at,
+        )
+    )
+
+
+# Built once, as the claim is: they run for every message sent.
+_MARK_SENT = (
+    update(outbox)
+    .where(outbox.c.id.in_(bindparam("ids", expanding=True)))
+    .values(
+        state=SENT,
+        sent_at=bindparam("at", type_=outbox.c.sent_at.type),
+        message_id=bindparam("message"),
+        locked_until=None,
+        attempts=outbox.c.attempts + 1,
+    )
+)
+_SHOWN_IN = (
+    update(tickets)
+    .where(tickets.c.id.in_(bindparam("ticket_ids", expanding=True)))
+    .values(manager_chat_id=bindparam("chat"), manager_message_id=bindparam("message"))
+)
+
+
 class OutboxRepository:
     def __init__(self, database: Database) -> None:
         self._database = database
@@ -62,44 +129,11 @@ class OutboxRepository:
     async def claim(self, worker_id: str, limit: int, lease: timedelta) -> list[OutboxMessage]:
         """Lease the oldest due messages; rows another worker holds are skipped, not waited for."""
         now = datetime.now(UTC)
-        earlier = outbox.alias("earlier")
-        held_back = (
-            select(earlier.c.id)
-            .where(
-                earlier.c.chat_id == outbox.c.chat_id,
-                earlier.c.state == PENDING,
-                earlier.c.id < outbox.c.id,
-                or_(earlier.c.next_attempt_at > now, earlier.c.locked_until >= now),
-            )
-            .exists()
-        )
-        due = (
-            select(outbox.c.id)
-            .where(
-                outbox.c.state == PENDING,
-                outbox.c.next_attempt_at <= now,
-                or_(outbox.c.locked_until.is_(None), outbox.c.locked_until < now),
-                # A chat's messages go in creation order: none overtakes one that waits.
-                ~held_back,
-            )
-            .order_by(outbox.c.id)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        )
         # One statement: the rows it locks are leased by the time it commits.
         async with self._database.connect() as connection:
             rows = await connection.execute(
-                update(outbox)
-                .where(outbox.c.id.in_(due.scalar_subquery()))
-                .values(locked_until=now + lease, locked_by=worker_id)
-                .returning(
-                    outbox.c.id,
-                    outbox.c.kind,
-                    outbox.c.chat_id,
-                    outbox.c.ticket_id,
-                    outbox.c.attempts,
-                    outbox.c.created_at,
-                )
+                _claim_statement(limit),
+                {"now": now, "lease_until": now + lease, "worker_id": worker_id},
             )
             claimed = [
                 OutboxMessage(
@@ -130,20 +164,12 @@ class OutboxRepository:
         async with transaction as connection:
             if ticket_ids:
                 await connection.execute(
-                    update(tickets)
-                    .where(tickets.c.id.in_(ticket_ids))
-                    .values(manager_chat_id=chat_id, manager_message_id=telegram_message_id)
+                    _SHOWN_IN,
+                    {"ticket_ids": ticket_ids, "chat": chat_id, "message": telegram_message_id},
                 )
             await connection.execute(
-                update(outbox)
-                .where(outbox.c.id.in_(message_ids))
-                .values(
-                    state=SENT,
-                    sent_at=datetime.now(UTC),
-                    message_id=telegram_message_id,
-                    locked_until=None,
-                    attempts=outbox.c.attempts + 1,
-                )
+                _MARK_SENT,
+                {"ids": message_ids, "at": datetime.now(UTC), "message": telegram_message_id},
             )
 
     async def postpone_chat(

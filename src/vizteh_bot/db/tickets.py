@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from vizteh_bot.db.models import outbox, ticket_events, tickets
@@ -17,6 +17,25 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Row
 
     from vizteh_bot.db.engine import Connection, Database
+
+
+# The hot path's statements, built once: building one per call cost more than running it.
+_INSERT_TICKET = insert(tickets).returning(tickets.c.id)
+_INSERT_EVENT = insert(ticket_events)
+_INSERT_OUTBOX = insert(outbox)
+_BY_ID = select(tickets).where(tickets.c.id == bindparam("ticket_id"))
+_BY_IDS = (
+    select(tickets)
+    .where(tickets.c.id.in_(bindparam("ticket_ids", expanding=True)))
+    .order_by(tickets.c.id)
+)
+_BY_KEY = select(tickets).where(tickets.c.submission_key == bindparam("key"))
+_RECENT_BY_CLIENT = (
+    tickets.c.client_id == bindparam("client_id"),
+    tickets.c.created_at >= bindparam("since"),
+)
+_COUNT_RECENT = select(func.count()).select_from(tickets).where(*_RECENT_BY_CLIENT)
+_OLDEST_RECENT = select(func.min(tickets.c.created_at)).where(*_RECENT_BY_CLIENT)
 
 
 class TicketNotFound(LookupError):
@@ -60,34 +79,34 @@ class TicketRepository:
         now = datetime.now(UTC)
         async with self._database.begin() as connection:
             ticket_id = await connection.scalar(
-                insert(tickets)
-                .values(
-                    submission_key=new.submission_key,
-                    client_id=new.client.user_id,
-                    client_full_name=new.client.full_name,
-                    client_username=new.client.username,
-                    client_language=new.client.language,
-                    name=new.name,
-                    phone=new.phone,
-                    text=new.text,
-                    status=TicketStatus.OPEN.value,
-                    created_at=now,
-                )
-                .returning(tickets.c.id)
+                _INSERT_TICKET,
+                {
+                    "submission_key": new.submission_key,
+                    "client_id": new.client.user_id,
+                    "client_full_name": new.client.full_name,
+                    "client_username": new.client.username,
+                    "client_language": new.client.language,
+                    "name": new.name,
+                    "phone": new.phone,
+                    "text": new.text,
+                    "status": TicketStatus.OPEN.value,
+                    "created_at": now,
+                },
             )
             assert ticket_id is not None
             await connection.execute(
-                insert(ticket_events).values(
-                    ticket_id=ticket_id,
-                    old_status=None,
-                    new_status=TicketStatus.OPEN.value,
-                    actor_id=new.client.user_id,
-                    actor_name=new.client.full_name,
-                    created_at=now,
-                )
+                _INSERT_EVENT,
+                {
+                    "ticket_id": ticket_id,
+                    "old_status": None,
+                    "new_status": TicketStatus.OPEN.value,
+                    "actor_id": new.client.user_id,
+                    "actor_name": new.client.full_name,
+                    "created_at": now,
+                },
             )
             await connection.execute(
-                insert(outbox),
+                _INSERT_OUTBOX,
                 [
                     pending_row(OutboxKind.TICKET_CARD, manager_chat_id, ticket_id, now),
                     pending_row(
@@ -95,9 +114,15 @@ class TicketRepository:
                     ),
                 ],
             )
-            ticket = await self._get(connection, ticket_id)
-        assert ticket is not None
-        return ticket
+        return Ticket(
+            id=ticket_id,
+            client=new.client,
+            name=new.name,
+            phone=new.phone,
+            text=new.text,
+            status=TicketStatus.OPEN,
+            created_at=now,
+        )
 
     async def find_by_submission_key(self, key: str) -> Ticket | None:
         async with self._database.connect() as connection:
@@ -108,10 +133,10 @@ class TicketRepository:
             return await self._get(connection, ticket_id)
 
     async def get_many(self, ticket_ids: list[int]) -> list[Ticket]:
+        if not ticket_ids:
+            return []
         async with self._database.connect() as connection:
-            rows = await connection.execute(
-                select(tickets).where(tickets.c.id.in_(ticket_ids)).order_by(tickets.c.id)
-            )
+            rows = await connection.execute(_BY_IDS, {"ticket_ids": ticket_ids})
             return [_to_ticket(row) for row in rows]
 
     async def on_manager_message(self, chat_id: int, message_id: int) -> list[Ticket]:
@@ -178,18 +203,14 @@ class TicketRepository:
     async def count_recent_by_client(self, client_id: int, since: datetime) -> int:
         async with self._database.connect() as connection:
             count = await connection.scalar(
-                select(func.count())
-                .select_from(tickets)
-                .where(tickets.c.client_id == client_id, tickets.c.created_at >= since)
+                _COUNT_RECENT, {"client_id": client_id, "since": since}
             )
         return int(count or 0)
 
     async def oldest_recent_by_client(self, client_id: int, since: datetime) -> datetime | None:
         async with self._database.connect() as connection:
             oldest: datetime | None = await connection.scalar(
-                select(func.min(tickets.c.created_at)).where(
-                    tickets.c.client_id == client_id, tickets.c.created_at >= since
-                )
+                _OLDEST_RECENT, {"client_id": client_id, "since": since}
             )
         return oldest
 
@@ -203,13 +224,11 @@ class TicketRepository:
             return [dict(row._mapping) for row in rows]
 
     async def _get(self, connection: Connection, ticket_id: int) -> Ticket | None:
-        row = (await connection.execute(select(tickets).where(tickets.c.id == ticket_id))).first()
+        row = (await connection.execute(_BY_ID, {"ticket_id": ticket_id})).first()
         return None if row is None else _to_ticket(row)
 
     async def _get_by_key(self, connection: Connection, key: str) -> Ticket | None:
-        row = (
-            await connection.execute(select(tickets).where(tickets.c.submission_key == key))
-        ).first()
+        row = (await connection.execute(_BY_KEY, {"key": key})).first()
         return None if row is None else _to_ticket(row)
 
 
