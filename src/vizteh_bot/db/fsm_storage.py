@@ -107,6 +107,9 @@ class DatabaseStorage(BaseStorage):
         return entry
 
     async def _write(self, row_key: str, state: str | None, data: dict[str, Any]) -> None:
+        if self._cache.get(row_key) == (state, data):
+            # Stored already (or held back to be): /start's clear() for a new client, say.
+            return
         self._remember(row_key, (state, data))
         deferred = _deferred.get()
         if deferred is None:
@@ -117,8 +120,12 @@ class DatabaseStorage(BaseStorage):
     async def _persist(self, changes: dict[str, _Entry]) -> None:
         now = datetime.now(UTC)
         upserts = [
-            {"key": row_key, "state": state, "data": json.dumps(data, ensure_ascii=False)}
-            | {"updated_at": now}
+            {
+                "key": row_key,
+                "state": state,
+                "data": json.dumps(data, ensure_ascii=False),
+                "updated_at": now,
+            }
             for row_key, (state, data) in changes.items()
             if state is not None or data
         ]
@@ -129,11 +136,18 @@ class DatabaseStorage(BaseStorage):
         ]
         # Almost always one row: then one statement, and no transaction around it.
         several = len(changes) > 1
-        async with self._database.begin() if several else self._database.connect() as connection:
-            if upserts:
-                await connection.execute(self._upsert, upserts if several else upserts[0])
-            if deletes:
-                await connection.execute(self._delete, deletes if several else deletes[0])
+        transaction = self._database.begin() if several else self._database.connect()
+        try:
+            async with transaction as connection:
+                if upserts:
+                    await connection.execute(self._upsert, upserts if several else upserts[0])
+                if deletes:
+                    await connection.execute(self._delete, deletes if several else deletes[0])
+        except BaseException:
+            # The cache no longer says what is stored: read these keys again next time.
+            for row_key in changes:
+                self._cache.pop(row_key, None)
+            raise
 
     def _remember(self, row_key: str, entry: _Entry) -> None:
         self._cache[row_key] = entry
