@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 # How long a statement waits for another process's write lock on the SQLite file
 # (`vizteh-bot migrate` run next to the bot, say) before it fails.
 SQLITE_BUSY_TIMEOUT_SECONDS = 5
+POSTGRES_POOL_SIZE = 20
 
 
 class Connection(Protocol):
@@ -68,8 +69,15 @@ class PostgresDatabase:
         # No pre-ping round trip per checkout: a connection the server dropped fails once,
         # SQLAlchemy then invalidates the pool, and the outbox retries on its own. Every
         # use ends its transaction, so the pool's own rollback on return is skipped too.
+        # A fixed pool: overflow connections were opened and closed again under load, and
+        # each new asyncpg connection costs a handshake and SQLAlchemy's type set-up.
         self._engine: AsyncEngine = create_async_engine(
-            url, pool_size=10, max_overflow=10, pool_recycle=1800, pool_reset_on_return=None
+            url,
+            pool_size=POSTGRES_POOL_SIZE,
+            max_overflow=0,
+            pool_timeout=60,
+            pool_recycle=1800,
+            pool_reset_on_return=None,
         )
         # The same pool without BEGIN and COMMIT: one round trip per statement instead of three.
         self._autocommit = self._engine.execution_options(isolation_level="AUTOCOMMIT")
