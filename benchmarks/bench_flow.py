@@ -82,7 +82,7 @@ from flow_report import (  # noqa: E402
 )
 
 WARMUP_CLIENTS = 5
-FLOOR_RUNS = 3
+FLOOR_RUNS = 5
 PARK_UPDATES = 4  # /start, menu button, name, phone
 FLOW_USER_BASE = 100_000_000
 PARK_USER_BASE = 200_000_000
