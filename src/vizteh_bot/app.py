@@ -44,8 +44,6 @@ if TYPE_CHECKING:
     from vizteh_bot.db.engine import Database
 
 logger = logging.getLogger(__name__)
-
-
 SHUTDOWN_GRACE_SECONDS = 20
 MAX_CONCURRENT_UPDATES = 100
 

@@ -1,7 +1,13 @@
-"""Keyboard builders; every label comes from the texts."""
+"""Keyboard builders; every label comes from the texts.
+
+A keyboard that depends only on the language is built once per language (`functools.cache`:
+there are as many `Texts` as locales): building one is a dozen pydantic models, and aiogram
+only reads a markup it sends.
+"""
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING
 
 from aiogram.types import (
@@ -25,6 +31,7 @@ if TYPE_CHECKING:
     from vizteh_bot.texts import Texts
 
 
+@functools.cache
 def main_menu(texts: Texts) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     builder.button(
@@ -38,6 +45,7 @@ def main_menu(texts: Texts) -> InlineKeyboardMarkup:
     return builder.as_markup()
 
 
+@functools.cache
 def form_navigation(texts: Texts, *, share_phone: bool = False) -> ReplyKeyboardMarkup:
     rows = [
         [
@@ -52,6 +60,7 @@ def form_navigation(texts: Texts, *, share_phone: bool = False) -> ReplyKeyboard
     return ReplyKeyboardMarkup(keyboard=rows, resize_keyboard=True, is_persistent=True)
 
 
+@functools.cache
 def confirmation(texts: Texts) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     builder.button(
@@ -67,6 +76,7 @@ def confirmation(texts: Texts) -> InlineKeyboardMarkup:
     return builder.as_markup()
 
 
+@functools.cache
 def field_choice(texts: Texts) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     for action, key in (

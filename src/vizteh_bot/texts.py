@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
@@ -24,8 +24,12 @@ class Texts:
 
     locale: str
     _bundle: FluentBundle
+    # Texts without arguments, formatted once: most of what the bot says.
+    _formatted: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
 
     def __call__(self, key: str, **args: Any) -> str:
+        if not args and key in self._formatted:
+            return self._formatted[key]
         message = self._bundle.get_message(key) if self._bundle.has_message(key) else None
         if message is None or message.value is None:
             raise TextError(f"no text {key!r} in locale {self.locale!r}")
@@ -36,6 +40,8 @@ class Texts:
         value, errors = self._bundle.format_pattern(message.value, plain)
         if errors:
             raise TextError(f"text {key!r} in locale {self.locale!r}: {errors[0]}")
+        if not args:
+            self._formatted[key] = str(value)
         return str(value)
 
     def keys(self) -> set[str]:

@@ -45,7 +45,10 @@ class Database(Protocol):
     def dialect(self) -> Dialect: ...
 
     def connect(self) -> AbstractAsyncContextManager[Connection]:
-        """A connection in autocommit mode: every statement commits on its own."""
+        """For reads and one-statement writes: no BEGIN/COMMIT around each statement.
+
+        (PostgreSQL runs it in autocommit mode; SQLite commits the block at its end.)
+        """
 
     def begin(self) -> AbstractAsyncContextManager[Connection]:
         """A transaction: committed when the block ends, rolled back if it raises."""
