@@ -128,7 +128,6 @@ async def bench_backend(
     if args.probe:
         probe = Probe(workdir / "probe.json")
         env["BENCH_PROBE_FILE"] = str(probe.path)
-        env["BENCH_EXPERIMENTS"] = args.experiments
         target = [str(BENCH_DIR / "bot_probe.py")]
     argv = [sys.executable, *target]
     if args.pyinstrument:
@@ -460,8 +459,6 @@ async def main_async(args: argparse.Namespace) -> int:
         print(f"NOTE: extra bot environment: {' '.join(args.bot_env)}")
     if args.probe:
         print("NOTE: --probe counts DB statements etc. inside the bot; its timings are skewed")
-        if args.experiments:
-            print(f"NOTE: what-if patches applied to the bot: {args.experiments}")
     if args.pyinstrument or args.py_spy:
         print(
             "NOTE: the bot is profiled (--pyinstrument/--py-spy); its timings and memory "
@@ -528,13 +525,6 @@ def main() -> int:
         help="count DB statements, API calls, JSON and log records per update",
     )
     parser.add_argument(
-        "--experiments",
-        default="",
-        help="with --probe: comma-separated what-if patches of bot_probe.py "
-        "(inline-sync-filters, keep-response-types, gc-freeze, "
-        "no-pre-ping, sqlite-one-connection, migrate-in-subprocess)",
-    )
-    parser.add_argument(
         "--pyinstrument",
         action="store_true",
         help="run the bot under pyinstrument (whole run, startup included)",
@@ -555,8 +545,6 @@ def main() -> int:
         parser.error("--clients must be >= 1, --parked >= 0, --timeout > 0")
     if args.think < 0 or args.paced_think < 0 or any("=" not in item for item in args.bot_env):
         parser.error("--think must be >= 0 and --bot-env NAME=VALUE")
-    if args.experiments and not args.probe:
-        parser.error("--experiments needs --probe (they are applied by benchmarks/bot_probe.py)")
 
     async def runner() -> int:
         task = asyncio.current_task()

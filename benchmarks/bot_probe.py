@@ -11,9 +11,6 @@ It also counts the parametrised pydantic models aiogram builds at run time (its
 BENCH_TRACEMALLOC=1 traces Python allocations (slow) and appends, at each snapshot, what
 grew since the previous one by allocation site to $BENCH_PROBE_FILE.tracemalloc.txt.
 
-BENCH_EXPERIMENTS=name,name applies what-if patches (see EXPERIMENTS) in this process, to
-size a proposed change in src/ before anyone makes it; src/ itself is never touched.
-
 The hooks cost a microsecond or so per event; the timings of a probed run are still
 reported, but quote the timings of an unprobed run.
 """
@@ -141,79 +138,6 @@ def _install() -> None:
     gc.callbacks.append(on_gc)
 
 
-EXPERIMENTS = {
-    "inline-sync-filters": "aiogram calls synchronous filters/handlers inline, not via to_thread "
-    "(what wrapping magic filters in an async Filter gives)",
-    "keep-response-types": "aiogram's Response[T] parametrisations are kept alive (built once)",
-    "gc-freeze": "gc.freeze() after the imports, so collections skip the import-time objects",
-    "no-pre-ping": "PostgreSQL pool without pool_pre_ping",
-    "sqlite-one-connection": "SQLite through one pooled connection (pool_size=1, no overflow)",
-    "migrate-in-subprocess": "migrations run by `python -m vizteh_bot migrate` in a child "
-    "process, so Alembic is never imported into the bot",
-}
-
-
-def _experiments(names: set[str]) -> None:
-    """What-if patches, applied in this process only, to size a proposed change in src/."""
-    unknown = names - set(EXPERIMENTS)
-    if unknown:
-        raise SystemExit(f"bot_probe: unknown experiments {sorted(unknown)}; known: {EXPERIMENTS}")
-    if "inline-sync-filters" in names:
-        from aiogram.dispatcher.event import handler as aiogram_handler
-
-        async def call(self: Any, *args: Any, **kwargs: Any) -> Any:
-            result = self.callback(*args, **self._prepare_kwargs(kwargs))
-            return await result if self.awaitable else result
-
-        aiogram_handler.CallableObject.call = call  # type: ignore[method-assign]
-    if "keep-response-types" in names:
-        from aiogram.methods.base import Response
-        from pydantic import BaseModel
-
-        built: dict[Any, Any] = {}
-        original = BaseModel.__dict__["__class_getitem__"].__func__
-
-        def class_getitem(cls: Any, item: Any) -> Any:
-            key = (cls, item)
-            found = built.get(key)
-            if found is None:
-                found = built[key] = original(cls, item)
-            return found
-
-        Response.__class_getitem__ = classmethod(class_getitem)  # type: ignore[assignment]
-    if names & {"no-pre-ping", "sqlite-one-connection"}:
-        from vizteh_bot.db import engine as engine_module
-
-        original_create = engine_module.create_async_engine  # type: ignore[attr-defined]
-
-        def create_async_engine(url: Any, **kwargs: Any) -> Any:
-            if "no-pre-ping" in names:
-                kwargs.pop("pool_pre_ping", None)
-            if "sqlite-one-connection" in names and str(url).startswith("sqlite"):
-                kwargs.update(pool_size=1, max_overflow=0)
-            return original_create(url, **kwargs)
-
-        engine_module.create_async_engine = create_async_engine  # type: ignore[attr-defined]
-    if "migrate-in-subprocess" in names:
-        import asyncio
-
-        from vizteh_bot import app as app_module
-
-        async def apply_migrations(_settings: Any) -> None:
-            child = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "vizteh_bot", "migrate"
-            )
-            if await child.wait() != 0:
-                raise RuntimeError("vizteh_bot migrate failed")
-
-        app_module.apply_migrations = apply_migrations  # type: ignore[attr-defined,assignment]
-    if "gc-freeze" in names:
-        import vizteh_bot.app  # noqa: F401 - everything the bot imports, before freezing
-
-        gc.collect()
-        gc.freeze()
-
-
 _SNAPSHOTS: list[Any] = []
 
 
@@ -253,10 +177,6 @@ def main() -> int:
 
         tracemalloc.start(4)
     _install()
-    names = {name for name in os.environ.get("BENCH_EXPERIMENTS", "").split(",") if name}
-    _experiments(names)
-    for name in sorted(names):
-        print(f"bot_probe: experiment {name}: {EXPERIMENTS[name]}", file=sys.stderr, flush=True)
     signal.signal(signal.SIGUSR1, _dump)
     atexit.register(_dump)
     from vizteh_bot.__main__ import main as bot_main
