@@ -24,12 +24,16 @@ STEPS = {
         "from aiogram import Bot, Dispatcher; import aiogram.types; "
         "from aiogram.client.session.aiohttp import AiohttpSession"
     ),
-    "sqlalchemy asyncio + aiosqlite + asyncpg": (
-        "import sqlalchemy.ext.asyncio, aiosqlite, asyncpg; "
-        "import sqlalchemy.dialects.sqlite.aiosqlite, sqlalchemy.dialects.postgresql.asyncpg"
+    "sqlalchemy core (what the bot uses on SQLite)": "import sqlalchemy, sqlite3",
+    "sqlalchemy asyncio + asyncpg (PostgreSQL only)": (
+        "import sqlalchemy.ext.asyncio, asyncpg, sqlalchemy.dialects.postgresql.asyncpg"
     ),
-    "vizteh_bot.app (the bot, before it runs)": "import vizteh_bot.app",
-    "vizteh_bot.app + alembic (as run() migrates)": (
+    "vizteh_bot.app (the bot, before it runs; SQLite)": "import vizteh_bot.app",
+    "vizteh_bot.app + the PostgreSQL engine": (
+        "import vizteh_bot.app, sqlalchemy.ext.asyncio, asyncpg, "
+        "sqlalchemy.dialects.postgresql.asyncpg"
+    ),
+    "vizteh_bot.app + alembic (kept by in-process migration)": (
         "import vizteh_bot.app; from alembic import command; from alembic.config import Config; "
         "import alembic.runtime.migration, alembic.script"
     ),
