@@ -30,7 +30,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import math
 import os
 import shutil
 import signal
@@ -76,6 +75,7 @@ from flow_report import (  # noqa: E402
     ms,
     out,
     percentile,
+    print_card_latency,
     print_failures,
     print_latencies,
     print_summary,
@@ -228,12 +228,7 @@ async def bench_backend(
         )
         if api.stray_card_tickets:
             out(tag, f"cards for unknown clients: {api.stray_card_tickets}")
-        out(
-            tag,
-            "Send press -> manager card (ms):   "
-            f"p50 {ms(percentile(run.card, 50))}  p95 {ms(percentile(run.card, 95))}  "
-            f"p99 {ms(percentile(run.card, 99))}  max {ms(max(run.card, default=math.nan))}",
-        )
+        print_card_latency(tag, run)
         out(
             tag,
             "Send press -> «Заявка №N принята» (ms): "
@@ -353,12 +348,7 @@ async def paced_flow(
     result.completed = min(result.completed, run.completed)
     out(tag, f"completed {run.completed}/{args.clients} clients in {run.wall:.2f} s; LOST: {lost}")
     print_failures(tag, run, api)
-    out(
-        tag,
-        "Send press -> manager card (ms):   "
-        f"p50 {ms(percentile(run.card, 50))}  p95 {ms(percentile(run.card, 95))}  "
-        f"p99 {ms(percentile(run.card, 99))}  max {ms(max(run.card, default=math.nan))}",
-    )
+    print_card_latency(tag, run)
     print_latencies(tag, run, FLOW_STEPS)
 
 

@@ -56,6 +56,15 @@ def print_latencies(tag: str, run: Run, order: tuple[str, ...]) -> None:
         )
 
 
+def print_card_latency(tag: str, run: Run) -> None:
+    out(
+        tag,
+        "Send press -> manager card (ms):   "
+        f"p50 {ms(percentile(run.card, 50))}  p95 {ms(percentile(run.card, 95))}  "
+        f"p99 {ms(percentile(run.card, 99))}  max {ms(max(run.card, default=math.nan))}",
+    )
+
+
 def print_failures(tag: str, run: Run, api: BenchAPI) -> None:
     for reason, count in run.failures.most_common(8):
         out(tag, f"  FAILED {count} clients: {reason}")
