@@ -73,15 +73,15 @@ class BotProcess:
         raise AssertionError(f"the bot did not stop within {timeout} s of SIGTERM")
 
     async def rows(self, sql: str) -> list[dict[str, Any]]:
-        """Read the process's database through a short-lived engine of our own."""
+        """Read the process's database through a short-lived connection of our own."""
         values = {key.lower(): value for key, value in self._environment.items()}
         values.pop("path"), values.pop("home")
-        engine = create_database(Settings(_env_file=None, **values))  # type: ignore[call-arg]
+        database = create_database(Settings(_env_file=None, **values))  # type: ignore[call-arg]
         try:
-            async with engine.connect() as connection:
+            async with database.connect() as connection:
                 return [dict(row._mapping) for row in await connection.execute(text(sql))]
         finally:
-            await engine.dispose()
+            await database.dispose()
 
     def log(self) -> str:
         return self._log_path.read_text(encoding="utf-8", errors="replace")
