@@ -1,0 +1,90 @@
+"""The embedded SQLite file shared with another program that writes to it.
+
+The bot runs its SQLite statements from the event loop (db/engine.py): a write lock held by
+another process makes the whole bot wait for it, up to the busy timeout, and then fail
+that one update. Nothing in between is lost.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from client_flow import ASK_PHONE, ASK_TEXT, RU, fsm_state, open_form
+from conftest import RunningBot
+from fake_bot_api import FakeBotAPI
+from telegram_user import TelegramUser
+from vizteh_bot.db.engine import SQLITE_BUSY_TIMEOUT_SECONDS
+
+
+@pytest.fixture
+def database(tmp_path: Path) -> dict[str, Any]:
+    """SQLite whatever --backend says: these tests are about the file."""
+    return {"sqlite_path": tmp_path / "bot.sqlite3"}
+
+
+class WriteLock:
+    """Another program's write transaction on the file, held from a thread of its own
+    (the bot blocks the event loop this test shares with it)."""
+
+    def __init__(self, path: Path, seconds: float) -> None:
+        self._path = path
+        self._seconds = seconds
+        self._held = threading.Event()
+        self.released_at = 0.0
+        self._thread = threading.Thread(target=self._hold, daemon=True)
+
+    def __enter__(self) -> WriteLock:
+        self._thread.start()
+        assert self._held.wait(5), "the other program could not take the lock"
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._thread.join(self._seconds + 5)
+
+    def _hold(self) -> None:
+        connection = sqlite3.connect(self._path, isolation_level=None)
+        try:
+            connection.execute("BEGIN IMMEDIATE")
+            self._held.set()
+            time.sleep(self._seconds)
+            self.released_at = time.monotonic()
+            connection.execute("COMMIT")
+        finally:
+            connection.close()
+
+
+async def test_a_short_write_lock_elsewhere_only_delays_the_answer(
+    bot: RunningBot, api: FakeBotAPI, database: dict[str, Any]
+) -> None:
+    client = TelegramUser(api, 5001, first_name="Анна")
+    await open_form(client)
+
+    with WriteLock(database["sqlite_path"], seconds=1.0) as lock:
+        ask_phone = await client.send("Анна", timeout=SQLITE_BUSY_TIMEOUT_SECONDS + 10)
+        answered_at = time.monotonic()
+
+    assert ask_phone.text == ASK_PHONE
+    assert answered_at >= lock.released_at > 0, "the answer came after the lock was released"
+    assert await fsm_state(bot, client) == "TicketForm:entering_phone"
+
+
+async def test_a_lock_held_past_the_busy_timeout_fails_one_step_with_a_clear_answer(
+    bot: RunningBot, api: FakeBotAPI, database: dict[str, Any]
+) -> None:
+    client = TelegramUser(api, 5001, first_name="Анна")
+    await open_form(client)
+
+    with WriteLock(database["sqlite_path"], seconds=SQLITE_BUSY_TIMEOUT_SECONDS + 1):
+        failed = await client.send("Анна", timeout=SQLITE_BUSY_TIMEOUT_SECONDS + 10)
+
+    assert failed.text == RU("error-internal")
+    # The step was not stored, so the question stands; answered again, it goes through.
+    assert await fsm_state(bot, client) == "TicketForm:entering_name"
+    assert (await client.send("Анна")).text == ASK_PHONE
+    assert (await client.send("+7 916 123-45-67")).text == ASK_TEXT
