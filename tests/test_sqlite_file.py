@@ -14,12 +14,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 
 from client_flow import ASK_PHONE, ASK_TEXT, RU, fsm_state, open_form
-from conftest import RunningBot
+from conftest import BOT_TOKEN, RunningBot
 from fake_bot_api import FakeBotAPI
 from telegram_user import TelegramUser
-from vizteh_bot.db.engine import SQLITE_BUSY_TIMEOUT_SECONDS
+from vizteh_bot.config import Settings
+from vizteh_bot.db.engine import SQLITE_BUSY_TIMEOUT_SECONDS, create_database
 
 
 @pytest.fixture
@@ -88,3 +90,22 @@ async def test_a_lock_held_past_the_busy_timeout_fails_one_step_with_a_clear_ans
     assert await fsm_state(bot, client) == "TicketForm:entering_name"
     assert (await client.send("Анна")).text == ASK_PHONE
     assert (await client.send("+7 916 123-45-67")).text == ASK_TEXT
+
+
+async def test_using_the_database_inside_its_own_transaction_fails_instead_of_hanging(
+    database: dict[str, Any],
+) -> None:
+    settings = Settings(  # type: ignore[call-arg]
+        _env_file=None, token=BOT_TOKEN, manager_chat_id=-1, **database
+    )
+    sqlite = create_database(settings)
+    try:
+        async with sqlite.begin():
+            with pytest.raises(RuntimeError, match="already in use by this task"):
+                async with sqlite.connect():
+                    pass
+        # Released afterwards: the next use works.
+        async with sqlite.connect() as connection:
+            assert await connection.scalar(text("SELECT 1")) == 1
+    finally:
+        await sqlite.dispose()

@@ -119,6 +119,7 @@ class SqliteDatabase:
         event.listen(self._engine, "connect", _tune_sqlite)
         self._connection: SyncConnection | None = None
         self._lock = asyncio.Lock()
+        self._holder: asyncio.Task[Any] | None = None
 
     @property
     def dialect(self) -> Dialect:
@@ -131,7 +132,12 @@ class SqliteDatabase:
 
     @asynccontextmanager
     async def begin(self) -> AsyncIterator[Connection]:
+        task = asyncio.current_task()
+        if task is not None and task is self._holder:
+            # The lock is not re-entrant: waiting for it here would wait forever.
+            raise RuntimeError("the SQLite connection is already in use by this task")
         async with self._lock:
+            self._holder = task
             connection = self._open()
             committed = False
             try:
@@ -139,6 +145,7 @@ class SqliteDatabase:
                 connection.commit()
                 committed = True
             finally:
+                self._holder = None
                 if not committed:
                     self._rollback(connection)
 
