@@ -135,8 +135,9 @@ class TelegramUser:
         data = _find_callback_data(target, button_text)
         return await self.press_callback(data, int(target["message_id"]), timeout=timeout)
 
-    async def press_callback(self, data: str, message_id: int, *, timeout: float = 5.0) -> ApiCall:
-        """Send a callback_query with arbitrary (possibly forged) ``data`` for a message.
+    def press_nowait(self, data: str, message_id: int) -> tuple[int, str]:
+        """Enqueue a callback_query with arbitrary (possibly forged) ``data`` for a message,
+        without waiting; returns (update_id, callback query id).
 
         If the message is unknown or deleted, Telegram's InaccessibleMessage is attached."""
         message = self.api.get_message(self.chat_id, message_id) or {
@@ -147,7 +148,11 @@ class TelegramUser:
         update = callback_query_update(self.user, message, data)
         query_id = str(update["callback_query"]["id"])
         self._query_ids.add(query_id)
-        self.put(update)
+        return self.put(update), query_id
+
+    async def press_callback(self, data: str, message_id: int, *, timeout: float = 5.0) -> ApiCall:
+        """Press with ``press_nowait`` and wait for the bot's answerCallbackQuery."""
+        _, query_id = self.press_nowait(data, message_id)
         return await self.api.wait_for_call(
             lambda call: (
                 call.method == "answerCallbackQuery"

@@ -15,7 +15,7 @@ import pytest
 
 from conftest import RunningBot
 from fake_bot_api import REPLY_METHODS, ApiCall, FakeBotAPI
-from fake_objects import DEFAULT_PHOTO_ID, callback_query_update, chat_dict, command_update
+from fake_objects import DEFAULT_PHOTO_ID, command_update
 from telegram_user import MANAGER_CHAT_ID, ManagerChat, TelegramUser
 from vizteh_bot.domain import Client, NewTicket, Ticket
 
@@ -139,19 +139,6 @@ def track_updates(running: RunningBot) -> HandledUpdates:
 def ids(user: TelegramUser) -> dict[str, int]:
     """message_id/chat_id for an update built by hand in ``user``'s chat."""
     return {"message_id": user.api.next_message_id(user.chat_id), "chat_id": user.chat_id}
-
-
-def press(user: TelegramUser, data: str, message_id: int) -> tuple[int, str]:
-    """Enqueue a button press (possibly forged) without waiting; (update_id, query_id)."""
-    message = user.api.get_message(user.chat_id, message_id) or {
-        "chat": chat_dict(user.chat_id, user.user),
-        "message_id": message_id,
-        "date": 0,
-    }
-    update = callback_query_update(user.user, message, data)
-    query_id = str(update["callback_query"]["id"])
-    user._query_ids.add(query_id)
-    return user.put(update), query_id
 
 
 async def answer_to(api: FakeBotAPI, query_id: str, start: int = 0) -> ApiCall:
@@ -365,8 +352,8 @@ async def test_double_press_closes_once(
     card_id = card.result["message_id"]
     data = manager.callback_data(CLOSE, card)
     mark = api.mark()
-    _, first = press(manager, data, card_id)
-    _, second = press(manager, data, card_id)
+    _, first = manager.press_nowait(data, card_id)
+    _, second = manager.press_nowait(data, card_id)
     answers = [
         (await answer_to(api, first, mark)).params["text"],
         (await answer_to(api, second, mark)).params["text"],
@@ -402,7 +389,7 @@ async def test_stale_close_button_changes_nothing(
     # Олег's screen still showed «Закрыть» when he pressed it.
     tracker = track_updates(bot)
     mark = api.mark()
-    update_id, query_id = press(manager, stale_data, card_id)
+    update_id, query_id = manager.press_nowait(stale_data, card_id)
     answer = await answer_to(api, query_id, mark)
     await tracker.wait(update_id)
     assert answer.params["text"] == f"Заявка №{ticket.id} уже закрыта"
@@ -442,7 +429,7 @@ async def test_status_button_outside_the_manager_chat_is_refused(
     tracker = track_updates(bot)
     for data in (f"t:close:{ticket.id}", f"t:reopen:{ticket.id}"):
         mark = api.mark()
-        update_id, query_id = press(outsider, data, message_id)
+        update_id, query_id = outsider.press_nowait(data, message_id)
         answer = await answer_to(api, query_id, mark)
         await tracker.wait(update_id)
         assert answer.params["text"] == NOT_MANAGER
