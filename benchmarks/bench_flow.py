@@ -3,9 +3,9 @@
     uv run python benchmarks/bench_flow.py [--clients 200] [--parked 10000]
                                            [--backend sqlite|postgres|all]
 
-For each backend it starts the FakeBotAPI (tests/fake_bot_api.py) in this process and the
+For each backend it starts the FakeBotAPI (tests/support/fake_bot_api.py) in this process and the
 real bot as a subprocess (`python -m vizteh_bot`) on a fresh SQLite file or a fresh
-PostgreSQL database (a throwaway cluster from tests/postgres_server.py), then:
+PostgreSQL database (a throwaway cluster from tests/support/postgres_server.py), then:
 
 1. runs N clients at once through the whole flow (/start, «📝 Оставить заявку», name,
    phone, text, «✅ Отправить»), each waiting for the bot's reply before its next step;

@@ -4,7 +4,7 @@
 
 Starts the fake Bot API (with Telegram's limits: 20 messages a minute to a group, one a
 second to a chat, 30 a second overall) and the real bot process, runs the scenarios in
-tests/scenarios.py and prints what happened to every request. --scale speeds up both
+tests/support/scenarios.py and prints what happened to every request. --scale speeds up both
 the fake's clock and the bot's pacing (the tests use 10). Loopback only.
 """
 
@@ -20,10 +20,10 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from bot_process import BotProcess, bot_environment
-from fake_bot_api import FakeBotAPI
-from postgres_server import PostgresServer, start_postgres
-from scenarios import burst, crash, figures_block
+from support.bot_process import BotProcess, bot_environment
+from support.fake_bot_api import FakeBotAPI
+from support.postgres_server import PostgresServer, start_postgres
+from support.scenarios import burst, crash, figures_block
 
 
 async def run_backend(backend: str, scale: float, postgres: PostgresServer | None) -> None:

@@ -21,8 +21,8 @@ _TESTS = str(Path(__file__).resolve().parents[1] / "tests")
 if _TESTS not in sys.path:
     sys.path.insert(0, _TESTS)
 
-from fake_bot_api import ApiCall, FakeBotAPI  # noqa: E402
-from fake_objects import (  # noqa: E402
+from support.fake_bot_api import ApiCall, FakeBotAPI  # noqa: E402
+from support.fake_objects import (  # noqa: E402
     callback_query_update,
     command_update,
     text_update,
@@ -104,7 +104,7 @@ class BenchAPI(FakeBotAPI):
     def __init__(self) -> None:
         super().__init__()
         if not callable(getattr(FakeBotAPI, "_record", None)):
-            raise BenchError("tests/fake_bot_api.py has no FakeBotAPI._record to hook into")
+            raise BenchError("tests/support/fake_bot_api.py has no FakeBotAPI._record to hook into")
         self.sims: dict[int, Sim] = {}
         self.queries: dict[str, Sim] = {}
         self.polled = asyncio.Event()

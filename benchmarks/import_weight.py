@@ -4,7 +4,7 @@
 
 Each measurement is a fresh interpreter. RSS is VmRSS from /proc/self/status right after
 the imports; time is the wall time of the imports. The top list comes from
-`python -X importtime -c "import vizteh_bot.app"`: the slowest top-level packages by
+`python -X importtime -c "import vizteh_bot.app.application"`: the slowest top-level packages by
 cumulative import time (a package's children included).
 """
 
@@ -28,14 +28,16 @@ STEPS = {
     "sqlalchemy asyncio + asyncpg (PostgreSQL only)": (
         "import sqlalchemy.ext.asyncio, asyncpg, sqlalchemy.dialects.postgresql.asyncpg"
     ),
-    "vizteh_bot.app (the bot, before it runs; SQLite)": "import vizteh_bot.app",
-    "vizteh_bot.app + the PostgreSQL engine": (
-        "import vizteh_bot.app, sqlalchemy.ext.asyncio, asyncpg, "
+    "vizteh_bot.app.application (the bot, before it runs; SQLite)": (
+        "import vizteh_bot.app.application"
+    ),
+    "vizteh_bot.app.application + the PostgreSQL engine": (
+        "import vizteh_bot.app.application, sqlalchemy.ext.asyncio, asyncpg, "
         "sqlalchemy.dialects.postgresql.asyncpg"
     ),
-    "vizteh_bot.app + alembic (kept by in-process migration)": (
-        "import vizteh_bot.app; from alembic import command; from alembic.config import Config; "
-        "import alembic.runtime.migration, alembic.script"
+    "vizteh_bot.app.application + alembic (kept by in-process migration)": (
+        "import vizteh_bot.app.application; from alembic import command; "
+        "from alembic.config import Config; import alembic.runtime.migration, alembic.script"
     ),
 }
 
@@ -63,7 +65,7 @@ def measure(code: str) -> tuple[int, float, int]:
 
 def top_imports(limit: int) -> list[tuple[str, int]]:
     result = subprocess.run(
-        [sys.executable, "-X", "importtime", "-c", "import vizteh_bot.app"],
+        [sys.executable, "-X", "importtime", "-c", "import vizteh_bot.app.application"],
         capture_output=True,
         text=True,
         check=True,
@@ -92,7 +94,9 @@ def main() -> int:
         rss, elapsed, modules = measure(code)
         print(f"{label:<48}{rss / 1048576:>7.1f} MB{elapsed * 1000:>7.0f} ms{modules:>9}")
     print()
-    print("slowest packages under `import vizteh_bot.app` (-X importtime, cumulative):")
+    print(
+        "slowest packages under `import vizteh_bot.app.application` (-X importtime, cumulative):"
+    )
     for name, micros in top_imports(args.top):
         print(f"  {name:<40}{micros / 1000:>8.1f} ms")
     return 0

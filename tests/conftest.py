@@ -9,15 +9,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import text
 
-from fake_bot_api import FakeBotAPI
-from postgres_server import PostgresServer, start_postgres
-from telegram_user import MANAGER_CHAT_ID, ManagerChat, TelegramUser
-from vizteh_bot.app import Application
+from support.fake_bot_api import FakeBotAPI
+from support.postgres_server import PostgresServer, start_postgres
+from support.running_bot import BOT_TOKEN, RunningBot
+from support.telegram_user import MANAGER_CHAT_ID, ManagerChat, TelegramUser
+from vizteh_bot.app.application import Application
 from vizteh_bot.config import Settings
 
-BOT_TOKEN = "123456789:TEST-token-for-the-fake-bot-api-only"
 BACKENDS = ("sqlite", "postgres")
 
 
@@ -90,25 +89,6 @@ def make_settings(api: FakeBotAPI, database: dict[str, Any]) -> Callable[..., Se
         return Settings(_env_file=None, **values)  # type: ignore[call-arg]
 
     return make
-
-
-class RunningBot:
-    """The bot's Application, polling the fake server in this event loop."""
-
-    def __init__(self, app: Application, task: asyncio.Task[None]) -> None:
-        self.app = app
-        self.task = task
-
-    async def rows(self, sql: str, **params: Any) -> list[dict[str, Any]]:
-        """Raw SQL against the bot's database, to check what it really stored."""
-        async with self.app.database.connect() as connection:
-            result = await connection.execute(text(sql), params)
-            return [dict(row._mapping) for row in result]
-
-    async def stop(self) -> None:
-        if not self.task.done():
-            await self.app.stop()
-        await self.task
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from client_flow import (
+from support.client_flow import (
     EN,
     REMOVE_KEYBOARD,
     fill_form,
@@ -18,9 +18,9 @@ from client_flow import (
     send_form,
     wait_card,
 )
-from conftest import RunningBot
-from fake_bot_api import FakeBotAPI
-from telegram_user import TelegramUser
+from support.fake_bot_api import FakeBotAPI
+from support.running_bot import RunningBot
+from support.telegram_user import TelegramUser
 
 pytestmark = pytest.mark.usefixtures(no_failed_updates.__name__)
 

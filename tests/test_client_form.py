@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from client_flow import (
+from support.client_flow import (
     ASK_NAME,
     ASK_PHONE,
     ASK_TEXT,
@@ -21,9 +21,9 @@ from client_flow import (
     summary_text,
     wait_card,
 )
-from conftest import RunningBot
-from fake_bot_api import FakeBotAPI
-from telegram_user import TelegramUser
+from support.fake_bot_api import FakeBotAPI
+from support.running_bot import RunningBot
+from support.telegram_user import TelegramUser
 
 pytestmark = pytest.mark.usefixtures(no_failed_updates.__name__)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from client_flow import (
+from support.client_flow import (
     ASK_NAME,
     ASK_PHONE,
     ASK_TEXT,
@@ -22,9 +22,9 @@ from client_flow import (
     reply_markup,
     summary_text,
 )
-from conftest import RunningBot
-from fake_bot_api import ApiCall, FakeBotAPI
-from telegram_user import TelegramUser
+from support.fake_bot_api import ApiCall, FakeBotAPI
+from support.running_bot import RunningBot
+from support.telegram_user import TelegramUser
 
 pytestmark = pytest.mark.usefixtures(no_failed_updates.__name__)
 

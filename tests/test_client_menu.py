@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from client_flow import (
+from support.client_flow import (
     ASK_NAME,
     ASK_PHONE,
     ASK_TEXT,
@@ -24,9 +24,9 @@ from client_flow import (
     open_form,
     send_form,
 )
-from conftest import RunningBot
-from fake_bot_api import FakeBotAPI, Fault
-from telegram_user import TelegramUser
+from support.fake_bot_api import FakeBotAPI, Fault
+from support.running_bot import RunningBot
+from support.telegram_user import TelegramUser
 
 pytestmark = pytest.mark.usefixtures(no_failed_updates.__name__)
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from client_flow import (
+from support.client_flow import (
     ASK_TEXT,
     CONFIRMATION,
     assert_question,
@@ -25,10 +25,10 @@ from client_flow import (
     wait_card,
     wait_in_chat,
 )
-from conftest import RunningBot
-from fake_bot_api import ApiCall, FakeBotAPI
-from fake_objects import callback_query_update
-from telegram_user import MANAGER_CHAT_ID, TelegramUser
+from support.fake_bot_api import ApiCall, FakeBotAPI
+from support.fake_objects import callback_query_update
+from support.running_bot import RunningBot
+from support.telegram_user import MANAGER_CHAT_ID, TelegramUser
 
 pytestmark = pytest.mark.usefixtures(no_failed_updates.__name__)
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from conftest import RunningBot
-from fake_bot_api import FakeBotAPI
-from telegram_user import MANAGER_CHAT_ID, ManagerChat, TelegramUser
+from support.fake_bot_api import FakeBotAPI
+from support.running_bot import RunningBot
+from support.telegram_user import MANAGER_CHAT_ID, ManagerChat, TelegramUser
 
 
 async def test_request_travels_from_client_to_manager_and_back(

@@ -6,11 +6,11 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
-from bot_process import BotProcess, bot_environment
-from fake_bot_api import FakeBotAPI
-from form_driver import fill_until_summary, press_nowait
-from scenarios import accepted_numbers, burst, crash, stored_ticket_ids, wait_until_shown
-from telegram_user import TelegramUser
+from support.bot_process import BotProcess, bot_environment
+from support.fake_bot_api import FakeBotAPI
+from support.form_driver import fill_until_summary, press_nowait
+from support.scenarios import accepted_numbers, burst, crash, stored_ticket_ids, wait_until_shown
+from support.telegram_user import TelegramUser
 
 SCALE = 10.0
 

@@ -6,12 +6,12 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
-from conftest import RunningBot
-from delivery_helpers import delivered_cards, submit, ticket_numbers
-from fake_bot_api import FakeBotAPI
-from fake_faults import Fault, RealisticRateLimiter
-from fake_objects import BOT_USER
-from telegram_user import MANAGER_CHAT_ID, ManagerChat, TelegramUser
+from support.delivery_helpers import delivered_cards, submit, ticket_numbers
+from support.fake_bot_api import FakeBotAPI
+from support.fake_faults import Fault, RealisticRateLimiter
+from support.fake_objects import BOT_USER
+from support.running_bot import RunningBot
+from support.telegram_user import MANAGER_CHAT_ID, ManagerChat, TelegramUser
 
 FAST = {"pace_time_scale": 50.0, "telegram_timeout": 1.0}
 

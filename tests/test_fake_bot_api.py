@@ -31,16 +31,16 @@ from aiogram.types import (
     ReplyKeyboardMarkup,
 )
 
-from fake_bot_api import ApiCall, FakeBotAPI, Fault, FaultSpec, RealisticRateLimiter
-from fake_objects import (
+from support.fake_bot_api import ApiCall, FakeBotAPI, Fault, FaultSpec, RealisticRateLimiter
+from support.fake_objects import (
     callback_query_update,
     photo_update,
     render_html,
     text_update,
     user_dict,
 )
-from postgres_server import start_postgres
-from telegram_user import ManagerChat, TelegramUser
+from support.postgres_server import start_postgres
+from support.telegram_user import ManagerChat, TelegramUser
 
 GROUP = -1001234567890
 USER = 555000111

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import asyncio
 
-from conftest import RunningBot
-from fake_bot_api import FakeBotAPI
-from fake_objects import command_update
-from telegram_user import TelegramUser
+from support.fake_bot_api import FakeBotAPI
+from support.fake_objects import command_update
+from support.running_bot import RunningBot
+from support.telegram_user import TelegramUser
 
 
 async def test_flood_from_one_client_is_dropped_and_others_are_served(

@@ -9,7 +9,7 @@ import pytest
 from aiogram.fsm.storage.base import StorageKey
 from sqlalchemy import text
 
-from conftest import BOT_TOKEN
+from support.running_bot import BOT_TOKEN
 from vizteh_bot.config import Settings
 from vizteh_bot.db.engine import Database, create_database
 from vizteh_bot.db.fsm_storage import DatabaseStorage

@@ -13,11 +13,11 @@ from typing import Any
 
 import pytest
 
-from conftest import RunningBot
-from fake_bot_api import REPLY_METHODS, ApiCall, FakeBotAPI
-from fake_objects import DEFAULT_PHOTO_ID, command_update
-from telegram_user import MANAGER_CHAT_ID, ManagerChat, TelegramUser
-from vizteh_bot.domain import Client, NewTicket, Ticket
+from support.fake_bot_api import REPLY_METHODS, ApiCall, FakeBotAPI
+from support.fake_objects import DEFAULT_PHOTO_ID, command_update
+from support.running_bot import RunningBot
+from support.telegram_user import MANAGER_CHAT_ID, ManagerChat, TelegramUser
+from vizteh_bot.domain.tickets import Client, NewTicket, Ticket
 
 MSK = timedelta(hours=3)  # Europe/Moscow has kept UTC+3 all year round since 2014
 VLAT = timedelta(hours=10)  # Asia/Vladivostok: UTC+10, no DST

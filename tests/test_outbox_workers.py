@@ -10,10 +10,10 @@ from collections.abc import AsyncIterator, Callable
 import pytest
 from sqlalchemy import text
 
-from delivery_helpers import delivered_cards, submit, ticket_numbers
-from fake_bot_api import FakeBotAPI
-from telegram_user import MANAGER_CHAT_ID
-from vizteh_bot.app import Application
+from support.delivery_helpers import delivered_cards, submit, ticket_numbers
+from support.fake_bot_api import FakeBotAPI
+from support.telegram_user import MANAGER_CHAT_ID
+from vizteh_bot.app.application import Application
 from vizteh_bot.config import Settings
 
 

@@ -16,10 +16,10 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from client_flow import ASK_PHONE, ASK_TEXT, RU, fsm_state, open_form
-from conftest import BOT_TOKEN, RunningBot
-from fake_bot_api import FakeBotAPI
-from telegram_user import TelegramUser
+from support.client_flow import ASK_PHONE, ASK_TEXT, RU, fsm_state, open_form
+from support.fake_bot_api import FakeBotAPI
+from support.running_bot import BOT_TOKEN, RunningBot
+from support.telegram_user import TelegramUser
 from vizteh_bot.config import Settings
 from vizteh_bot.db.engine import SQLITE_BUSY_TIMEOUT_SECONDS, create_database
 

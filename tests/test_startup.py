@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 from alembic.script import ScriptDirectory
 
-from fake_bot_api import FakeBotAPI, Fault
-from telegram_user import TelegramUser
+from support.fake_bot_api import FakeBotAPI, Fault
+from support.telegram_user import TelegramUser
 from vizteh_bot.__main__ import main as bot_main
 from vizteh_bot.config import Settings
 from vizteh_bot.db.models import metadata

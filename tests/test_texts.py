@@ -15,7 +15,7 @@ from fluent.syntax import ast as fluent_ast
 from fluent.syntax.visitor import Visitor
 
 import vizteh_bot
-from fake_objects import EntityParseError, render_html
+from support.fake_objects import EntityParseError, render_html
 from vizteh_bot.texts import SUPPORTED_LOCALES, TextError, Translations
 
 PACKAGE = Path(vizteh_bot.__file__).parent

@@ -12,11 +12,11 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from conftest import BOT_TOKEN
+from support.running_bot import BOT_TOKEN
 from vizteh_bot.config import Settings
 from vizteh_bot.db.engine import Database, create_database
-from vizteh_bot.db.tickets import Actor, TicketNotFound, TicketRepository
-from vizteh_bot.domain import Client, NewTicket, TicketStatus
+from vizteh_bot.db.repositories.tickets import Actor, TicketNotFound, TicketRepository
+from vizteh_bot.domain.tickets import Client, NewTicket, TicketStatus
 from vizteh_bot.migrations import apply_migrations
 
 MANAGER_CHAT_ID = -1001234567890

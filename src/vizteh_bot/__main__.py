@@ -65,7 +65,7 @@ def _migrate(settings: Settings) -> int:
 def _run(settings: Settings) -> int:
     from aiogram.exceptions import TelegramNetworkError, TelegramUnauthorizedError
 
-    from vizteh_bot.app import Application
+    from vizteh_bot.app.application import Application
     from vizteh_bot.migrations import apply_migrations_in_child
 
     try:

@@ -1,0 +1,125 @@
+"""/start, the main menu and «О компании»."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import TYPE_CHECKING
+
+from aiogram import F, Router
+from aiogram.enums import ChatType
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.filters import Command, CommandStart
+from aiogram.types import CallbackQuery, Message, ReplyKeyboardRemove
+
+from vizteh_bot.services.tickets import TooManyTickets, ensure_may_submit
+from vizteh_bot.telegram import keyboards
+from vizteh_bot.telegram.callbacks import MenuAction, MenuCallback
+from vizteh_bot.telegram.filters import Magic
+from vizteh_bot.telegram.handlers.client.form import ask_step
+from vizteh_bot.telegram.render.cards import quote
+from vizteh_bot.telegram.states import TicketForm
+
+if TYPE_CHECKING:
+    from zoneinfo import ZoneInfo
+
+    from aiogram.fsm.context import FSMContext
+
+    from vizteh_bot.config import Settings
+    from vizteh_bot.db.repositories.tickets import TicketRepository
+    from vizteh_bot.texts import Texts
+
+logger = logging.getLogger(__name__)
+CAPTION_LIMIT = 1024
+
+
+async def cmd_start(message: Message, state: FSMContext, texts: Texts) -> None:
+    if await state.get_state() is not None:
+        await state.clear()
+        await message.answer(texts("form-cancelled"), reply_markup=ReplyKeyboardRemove())
+    name = message.from_user.first_name if message.from_user else ""
+    await message.answer(
+        texts("menu-greeting", name=quote(name)), reply_markup=keyboards.main_menu(texts)
+    )
+
+
+async def new_ticket_requested(
+    message: Message,
+    state: FSMContext,
+    texts: Texts,
+    tickets: TicketRepository,
+    settings: Settings,
+    zone: ZoneInfo,
+) -> None:
+    assert message.from_user is not None
+    await _start_form(message, message.from_user.id, state, texts, tickets, settings, zone)
+
+
+async def new_ticket_pressed(
+    query: CallbackQuery,
+    state: FSMContext,
+    texts: Texts,
+    tickets: TicketRepository,
+    settings: Settings,
+    zone: ZoneInfo,
+) -> None:
+    await query.answer()
+    if isinstance(query.message, Message):
+        await _start_form(query.message, query.from_user.id, state, texts, tickets, settings, zone)
+
+
+async def _start_form(
+    message: Message,
+    client_id: int,
+    state: FSMContext,
+    texts: Texts,
+    tickets: TicketRepository,
+    settings: Settings,
+    zone: ZoneInfo,
+) -> None:
+    try:
+        await ensure_may_submit(tickets, client_id, settings.tickets_per_hour)
+    except TooManyTickets as limit:
+        retry_at = f"{limit.retry_at.astimezone(zone):%H:%M}"
+        await message.answer(texts("error-too-many-tickets", count=limit.count, time=retry_at))
+        return
+    await state.set_data({"form_id": uuid.uuid4().hex})
+    await ask_step(message, state, texts, TicketForm.entering_name)
+
+
+async def about_requested(message: Message, texts: Texts, settings: Settings) -> None:
+    about = texts("about-text")
+    fits_caption = len(about) <= CAPTION_LIMIT
+    if settings.photo_id:
+        try:
+            await message.answer_photo(settings.photo_id, caption=about if fits_caption else None)
+        except TelegramBadRequest as error:
+            logger.warning(
+                "PHOTO_ID is refused by Telegram (%s); sending the text alone", error.message
+            )
+        else:
+            if fits_caption:
+                return
+    await message.answer(about)
+
+
+async def about_pressed(query: CallbackQuery, texts: Texts, settings: Settings) -> None:
+    await query.answer()
+    if isinstance(query.message, Message):
+        await about_requested(query.message, texts, settings)
+
+
+def create_router() -> Router:
+    router = Router(name=__name__)
+    router.message.filter(Magic(F.chat.type == ChatType.PRIVATE))
+    router.callback_query.filter(Magic(F.message.chat.type == ChatType.PRIVATE))
+    router.message.register(cmd_start, CommandStart())
+    router.message.register(new_ticket_requested, Command("new"))
+    router.message.register(about_requested, Command("about"))
+    router.callback_query.register(
+        new_ticket_pressed, MenuCallback.filter(F.action == MenuAction.NEW_TICKET)
+    )
+    router.callback_query.register(
+        about_pressed, MenuCallback.filter(F.action == MenuAction.ABOUT)
+    )
+    return router

@@ -1,0 +1,112 @@
+"""Keyboard builders; every label comes from the texts.
+
+A keyboard that depends only on the language is built once per language (`functools.cache`:
+there are as many `Texts` as locales): building one is a dozen pydantic models, and aiogram
+only reads a markup it sends.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import TYPE_CHECKING
+
+from aiogram.types import (
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    ReplyKeyboardMarkup,
+)
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from vizteh_bot.domain.tickets import Ticket, TicketStatus
+from vizteh_bot.telegram.callbacks import (
+    FormAction,
+    FormCallback,
+    MenuAction,
+    MenuCallback,
+    TicketAction,
+    TicketCallback,
+)
+
+if TYPE_CHECKING:
+    from vizteh_bot.texts import Texts
+
+
+@functools.cache
+def main_menu(texts: Texts) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(
+        text=texts("menu-button-new-ticket"),
+        callback_data=MenuCallback(action=MenuAction.NEW_TICKET),
+    )
+    builder.button(
+        text=texts("menu-button-about"), callback_data=MenuCallback(action=MenuAction.ABOUT)
+    )
+    builder.adjust(1)
+    return builder.as_markup()
+
+
+@functools.cache
+def form_navigation(texts: Texts, *, share_phone: bool = False) -> ReplyKeyboardMarkup:
+    rows = [
+        [
+            KeyboardButton(text=texts("form-button-back")),
+            KeyboardButton(text=texts("form-button-cancel")),
+        ]
+    ]
+    if share_phone:
+        rows.insert(
+            0, [KeyboardButton(text=texts("form-button-share-phone"), request_contact=True)]
+        )
+    return ReplyKeyboardMarkup(keyboard=rows, resize_keyboard=True, is_persistent=True)
+
+
+@functools.cache
+def confirmation(texts: Texts) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(
+        text=texts("form-button-send"), callback_data=FormCallback(action=FormAction.SEND)
+    )
+    builder.button(
+        text=texts("form-button-edit"), callback_data=FormCallback(action=FormAction.EDIT)
+    )
+    builder.button(
+        text=texts("form-button-cancel"), callback_data=FormCallback(action=FormAction.CANCEL)
+    )
+    builder.adjust(1, 2)
+    return builder.as_markup()
+
+
+@functools.cache
+def field_choice(texts: Texts) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    for action, key in (
+        (FormAction.EDIT_NAME, "form-button-edit-name"),
+        (FormAction.EDIT_PHONE, "form-button-edit-phone"),
+        (FormAction.EDIT_TEXT, "form-button-edit-text"),
+        (FormAction.EDIT_BACK, "form-button-edit-back"),
+    ):
+        builder.button(text=texts(key), callback_data=FormCallback(action=action))
+    builder.adjust(3, 1)
+    return builder.as_markup()
+
+
+_STATUS_BUTTON_KEYS = {
+    (TicketAction.CLOSE, False): "manager-button-close",
+    (TicketAction.REOPEN, False): "manager-button-reopen",
+    (TicketAction.CLOSE, True): "manager-button-close-numbered",
+    (TicketAction.REOPEN, True): "manager-button-reopen-numbered",
+}
+
+
+def manager_message(texts: Texts, tickets: list[Ticket]) -> InlineKeyboardMarkup:
+    """One close/reopen button per ticket; numbered when the message holds several."""
+    builder = InlineKeyboardBuilder()
+    numbered = len(tickets) > 1
+    for ticket in tickets:
+        action = TicketAction.CLOSE if ticket.status is TicketStatus.OPEN else TicketAction.REOPEN
+        builder.button(
+            text=texts(_STATUS_BUTTON_KEYS[action, numbered], number=ticket.id),
+            callback_data=TicketCallback(action=action, ticket_id=ticket.id),
+        )
+    builder.adjust(2 if numbered else 1)
+    return builder.as_markup()
