@@ -1,12 +1,20 @@
-"""User-visible texts from `locales/<lang>/bot.ftl`; a missing key or argument raises."""
+"""User-visible texts from `locales/<lang>/bot.ftl`; a missing key or argument raises.
+
+Arguments never pass through Fluent as themselves: fluent.runtime refuses any placeable
+over 2 500 characters, and a request text of 2 000 characters is 10 000 once its `&` are
+escaped. Each string argument enters the pattern as a short marker, and the markers are
+replaced by the values in one pass afterwards, so a value is never read as a marker.
+"""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 from fluent.runtime import FluentBundle, FluentResource
+from fluent.runtime.types import fluent_number
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -33,16 +41,14 @@ class Texts:
         message = self._bundle.get_message(key) if self._bundle.has_message(key) else None
         if message is None or message.value is None:
             raise TextError(f"no text {key!r} in locale {self.locale!r}")
-        # Fluent would group digits ("1 234"); ticket numbers and counts read better plain.
-        plain = {
-            name: str(value) if isinstance(value, int) else value for name, value in args.items()
-        }
-        value, errors = self._bundle.format_pattern(message.value, plain)
+        fluent_args, values = _with_markers(args)
+        value, errors = self._bundle.format_pattern(message.value, fluent_args)
         if errors:
             raise TextError(f"text {key!r} in locale {self.locale!r}: {errors[0]}")
         if not args:
             self._formatted[key] = str(value)
-        return str(value)
+            return str(value)
+        return _MARKER.sub(lambda match: values[int(match.group(1))], str(value))
 
     def keys(self) -> set[str]:
         return set(self._bundle._messages)
@@ -68,6 +74,24 @@ class Translations:
     def variants(self, key: str) -> frozenset[str]:
         """The same text in every language, to recognise a reply-keyboard button."""
         return frozenset(texts(key) for texts in self._by_locale.values())
+
+
+# NUL never occurs in a locale file, so a marker cannot be confused with the text around it.
+_MARKER = re.compile("\x00([0-9]+)\x00")
+
+
+def _with_markers(args: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """Numbers stay numbers (plural rules need them); every other value becomes a marker."""
+    fluent_args: dict[str, Any] = {}
+    values: list[str] = []
+    for name, value in args.items():
+        if isinstance(value, int) and not isinstance(value, bool):
+            # Ungrouped: ticket numbers and counts read better as "1234" than "1 234".
+            fluent_args[name] = fluent_number(value, useGrouping=False)
+        else:
+            fluent_args[name] = f"\x00{len(values)}\x00"
+            values.append(str(value))
+    return fluent_args, values
 
 
 def _load(locale: str) -> Texts:

@@ -30,6 +30,7 @@ class FormAction(enum.StrEnum):
 class TicketAction(enum.StrEnum):
     CLOSE = "close"
     REOPEN = "reopen"
+    FULL_TEXT = "full"
 
 
 class MenuCallback(CallbackData, prefix="m"):
@@ -38,6 +39,9 @@ class MenuCallback(CallbackData, prefix="m"):
 
 class FormCallback(CallbackData, prefix="f"):
     action: FormAction
+    # On «Отправить»: which form it sends, so that a press seen again (a double tap, or
+    # Telegram delivering it again after a restart) finds the request it made.
+    form: Annotated[str, Field(max_length=32, pattern="^[0-9a-f]*$")] = ""
 
 
 class TicketCallback(CallbackData, prefix="t"):

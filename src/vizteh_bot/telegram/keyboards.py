@@ -28,6 +28,8 @@ from vizteh_bot.telegram.callbacks import (
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Collection, Sequence
+
     from vizteh_bot.texts import Texts
 
 
@@ -60,11 +62,11 @@ def form_navigation(texts: Texts, *, share_phone: bool = False) -> ReplyKeyboard
     return ReplyKeyboardMarkup(keyboard=rows, resize_keyboard=True, is_persistent=True)
 
 
-@functools.cache
-def confirmation(texts: Texts) -> InlineKeyboardMarkup:
+def confirmation(texts: Texts, form_id: str) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     builder.button(
-        text=texts("form-button-send"), callback_data=FormCallback(action=FormAction.SEND)
+        text=texts("form-button-send"),
+        callback_data=FormCallback(action=FormAction.SEND, form=form_id),
     )
     builder.button(
         text=texts("form-button-edit"), callback_data=FormCallback(action=FormAction.EDIT)
@@ -98,15 +100,26 @@ _STATUS_BUTTON_KEYS = {
 }
 
 
-def manager_message(texts: Texts, tickets: list[Ticket]) -> InlineKeyboardMarkup:
-    """One close/reopen button per ticket; numbered when the message holds several."""
+def manager_message(
+    texts: Texts, tickets: Sequence[Ticket], shortened: Collection[int] = ()
+) -> InlineKeyboardMarkup:
+    """One close/reopen button per ticket, and a full-text one for each shortened text;
+    numbered when the message holds several tickets."""
     builder = InlineKeyboardBuilder()
     numbered = len(tickets) > 1
     for ticket in tickets:
-        action = TicketAction.CLOSE if ticket.status is TicketStatus.OPEN else TicketAction.REOPEN
+        action = (
+            TicketAction.REOPEN if ticket.status is TicketStatus.CLOSED else TicketAction.CLOSE
+        )
         builder.button(
             text=texts(_STATUS_BUTTON_KEYS[action, numbered], number=ticket.id),
             callback_data=TicketCallback(action=action, ticket_id=ticket.id),
         )
-    builder.adjust(2 if numbered else 1)
+        if ticket.id in shortened:
+            key = "manager-button-full-text-numbered" if numbered else "manager-button-full-text"
+            builder.button(
+                text=texts(key, number=ticket.id),
+                callback_data=TicketCallback(action=TicketAction.FULL_TEXT, ticket_id=ticket.id),
+            )
+    builder.adjust(2 if numbered or shortened else 1)
     return builder.as_markup()

@@ -53,6 +53,8 @@ form-sent-summary =
     <b>✅ Request sent</b>
 
     { $fields }
+# When the request text does not fit one Telegram message: its start is shown, all of it is sent.
+form-summary-text-cut = … <i>(only the start is shown here; the manager gets the whole text)</i>
 form-already-sent = This request has already been sent.
 form-confirm-with-buttons = Press «{ $send }» to send the request, or «{ $edit }» to change it.
 ticket-accepted =
@@ -78,6 +80,7 @@ error-button-stale = This button is out of date. Start again: /start
 error-not-manager = Only the managers' chat can change a request's status.
 error-ticket-not-found = Request not found.
 error-internal = Something went wrong. Please try again a little later.
+error-db-unavailable = This could not be saved: the database is not answering right now. Please try again in a minute.
 
 ## Managers' chat
 manager-mode =
@@ -109,10 +112,30 @@ manager-ticket-closed = Request #{ $number } closed
 manager-ticket-reopened = Request #{ $number } reopened
 manager-ticket-already-closed = Request #{ $number } is already closed
 manager-ticket-already-open = Request #{ $number } is already open
-manager-digest =
+manager-digest-header =
     📥 <b>New requests: { $count }</b>
     (many at once, so in one message)
-
-    { $cards }
+manager-digest-separator = — — —
+# When a request text does not fit its card: the card shows its start, the button all of it.
+manager-card-text-cut = … <i>(shortened; all of it: button «📄 #{ $number }»)</i>
+# One line per request, when even shortened cards do not fit one message.
+manager-card-compact = { $status_icon } <b>Request #{ $number }</b> — { $name } — { $status }
 manager-button-close-numbered = ✅ Close #{ $number }
 manager-button-reopen-numbered = 🔄 Reopen #{ $number }
+manager-button-full-text = 📄 Full text
+manager-button-full-text-numbered = 📄 #{ $number }
+manager-full-text-sending = Sending the full text of request #{ $number }
+# Plain text below, no HTML: it is shown when the usual message could not be sent.
+manager-full-text-header = Request #{ $number }, full text ({ $part } of { $parts }):
+outbox-fallback-card =
+    ⚠️ Request #{ $number }: its usual card could not be sent ({ $error }). The request:
+    Name: { $name }
+    Phone: { $phone }
+    Telegram: id { $client_id }
+    Text:
+    { $text }
+outbox-failed-notice = ⚠️ A message about request #{ $number } could not be sent to chat { $chat_id }: { $error }. It is kept in the database; details: vizteh-bot status
+outbox-failed-notice-no-ticket = ⚠️ A message to chat { $chat_id } could not be sent: { $error }. It is kept in the database; details: vizteh-bot status
+manager-delivery-quarantined = { $count } messages could not be sent (they are kept)
+manager-delivery-stuck = { $count } waiting, the oldest for { $minutes } min
+manager-delivery-problem = ⚠️ Delivery: { $problem }. Details: vizteh-bot status

@@ -53,6 +53,8 @@ form-sent-summary =
     <b>✅ Заявка отправлена</b>
 
     { $fields }
+# Когда текст заявки не помещается в одно сообщение Telegram: показано начало, отправлен весь.
+form-summary-text-cut = … <i>(здесь показано начало, менеджер получит весь текст)</i>
 form-already-sent = Эта заявка уже отправлена.
 form-confirm-with-buttons = Нажмите «{ $send }», чтобы отправить заявку, или «{ $edit }», чтобы изменить её.
 ticket-accepted =
@@ -78,6 +80,7 @@ error-button-stale = Эта кнопка устарела. Начните зан
 error-not-manager = Менять статус заявок можно только из чата менеджеров.
 error-ticket-not-found = Заявка не найдена.
 error-internal = Что-то пошло не так. Попробуйте ещё раз чуть позже.
+error-db-unavailable = Не получилось сохранить: база данных сейчас не отвечает. Повторите, пожалуйста, через минуту.
 
 ## Чат менеджеров
 manager-mode =
@@ -109,10 +112,30 @@ manager-ticket-closed = Заявка №{ $number } закрыта
 manager-ticket-reopened = Заявка №{ $number } снова открыта
 manager-ticket-already-closed = Заявка №{ $number } уже закрыта
 manager-ticket-already-open = Заявка №{ $number } уже открыта
-manager-digest =
+manager-digest-header =
     📥 <b>Новые заявки: { $count }</b>
     (их много, поэтому одним сообщением)
-
-    { $cards }
+manager-digest-separator = — — —
+# Когда текст заявки не помещается в карточку: в ней начало текста, весь текст — по кнопке.
+manager-card-text-cut = … <i>(текст сокращён, весь — кнопка «📄 №{ $number }»)</i>
+# Одна строка на заявку, если даже сокращённые карточки не помещаются в одно сообщение.
+manager-card-compact = { $status_icon } <b>Заявка №{ $number }</b> — { $name } — { $status }
 manager-button-close-numbered = ✅ Закрыть №{ $number }
 manager-button-reopen-numbered = 🔄 Открыть №{ $number }
+manager-button-full-text = 📄 Весь текст
+manager-button-full-text-numbered = 📄 №{ $number }
+manager-full-text-sending = Отправляю весь текст заявки №{ $number }
+# Ниже — простой текст без HTML-разметки: его показывают, когда обычное сообщение не отправилось.
+manager-full-text-header = Заявка №{ $number }, весь текст ({ $part } из { $parts }):
+outbox-fallback-card =
+    ⚠️ Заявка №{ $number }: обычная карточка не отправилась ({ $error }). Данные заявки:
+    Имя: { $name }
+    Телефон: { $phone }
+    Telegram: id { $client_id }
+    Текст:
+    { $text }
+outbox-failed-notice = ⚠️ Сообщение по заявке №{ $number } не удалось отправить в чат { $chat_id }: { $error }. Оно сохранено в базе; подробности: vizteh-bot status
+outbox-failed-notice-no-ticket = ⚠️ Сообщение в чат { $chat_id } не удалось отправить: { $error }. Оно сохранено в базе; подробности: vizteh-bot status
+manager-delivery-quarantined = не отправлено сообщений: { $count } (они сохранены)
+manager-delivery-stuck = ждут отправки: { $count }, самое старое — { $minutes } мин
+manager-delivery-problem = ⚠️ Доставка: { $problem }. Подробности: vizteh-bot status

@@ -1,14 +1,24 @@
-"""What a ticket looks like to the client (summary) and to managers (card)."""
+"""What a ticket looks like to managers: its card, or a digest of several, always one valid
+Telegram message (at most 4 096 visible UTF-16 units, HTML with every value escaped).
+
+A card is its locale template with the request text cut in where `{ $text }` stands; when
+the whole does not fit, the text is shortened with a visible marker and the full text is one
+button away. A digest is assembled here from the cards, so no single Fluent placeable ever
+carries them.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from aiogram.utils.text_decorations import html_decoration
 
 from vizteh_bot.domain.tickets import Ticket, TicketStatus
+from vizteh_bot.telegram.render.fit import MESSAGE_LIMIT, cut, utf16_len, visible_length
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
     from datetime import datetime
     from zoneinfo import ZoneInfo
 
@@ -16,61 +26,164 @@ if TYPE_CHECKING:
 
 quote = html_decoration.quote
 
+# Escaped values never contain "<", so this can only be the place the template left for
+# the request text.
+TEXT_SLOT = "<text-slot>"
+# A digest card keeps at least this much of its request text, or the digest takes fewer.
+MIN_TEXT_SHARE = 100
+# Room a digest leaves per card for the status line a later change adds.
+STATUS_RESERVE = 120
+# Names from Telegram profiles are up to 129 characters; a card needs no more than this.
+PROFILE_NAME_LIMIT = 64
+COMPACT_NAME_LIMIT = 40
 
-def form_summary(texts: Texts, form: dict[str, str], *, sent: bool = False) -> str:
-    """The client's answers, to confirm before sending (or marked as sent afterwards)."""
-    fields = texts(
-        "form-summary-fields",
-        name=quote(form["name"]),
-        phone=quote(form["phone"]),
-        text=quote(form["text"]),
-    )
-    return texts("form-sent-summary" if sent else "form-summary", fields=fields)
+
+@dataclass(frozen=True, slots=True)
+class ManagerMessage:
+    html: str
+    # Tickets whose request text is shortened here (each gets a "full text" button).
+    shortened: frozenset[int]
 
 
-def manager_card(texts: Texts, ticket: Ticket, zone: ZoneInfo) -> str:
-    status = texts(_STATUS_KEYS[ticket.status])
+@dataclass(frozen=True, slots=True)
+class _Frame:
+    """A card without its request text."""
+
+    ticket: Ticket
+    head: str
+    tail: str
+    fixed: int
+    need: int
+
+
+def manager_message(texts: Texts, tickets: Sequence[Ticket], zone: ZoneInfo) -> ManagerMessage:
+    """One ticket's card, or a digest of several when a backlog made us group them."""
+    frames = [_frame(texts, ticket, zone) for ticket in tickets]
+    header = _digest_header(texts, len(frames))
+    available = MESSAGE_LIMIT - _fixed_total(texts, header, frames)
+    budgets = _shares([frame.need for frame in frames], available)
+    marker = max(visible_length(_cut_marker(texts, frame.ticket)) for frame in frames)
+    if any(b < f.need and b < marker for b, f in zip(budgets, frames, strict=True)):
+        # Even the markers do not fit (long names and status lines on every card of a
+        # digest): one line per ticket, which always does.
+        return ManagerMessage(_compact(texts, header, tickets), frozenset())
+    cards, shortened = [], set()
+    for frame, budget in zip(frames, budgets, strict=True):
+        if frame.need <= budget:
+            body = quote(frame.ticket.text)
+        else:
+            marker_html = _cut_marker(texts, frame.ticket)
+            shown = cut(frame.ticket.text, budget - visible_length(marker_html))
+            body = quote(shown) + marker_html
+            shortened.add(frame.ticket.id)
+        cards.append(frame.head + body + frame.tail)
+    body = cards[0] if header is None else header + _separator(texts).join(cards)
+    return ManagerMessage(body, frozenset(shortened))
+
+
+def digest_size(texts: Texts, tickets: Sequence[Ticket], zone: ZoneInfo, most: int) -> int:
+    """How many of `tickets`, from the first, one message shows well (at least one).
+
+    Each card must keep `MIN_TEXT_SHARE` of its text (or all of it) with room left for a
+    status line per card, so that a later change can always be shown in the same message.
+    """
+    frames: list[_Frame] = []
+    for ticket in tickets[:most]:
+        frames.append(_frame(texts, ticket, zone))
+        if len(frames) == 1:
+            continue
+        header = _digest_header(texts, len(frames))
+        reserve = STATUS_RESERVE * len(frames)
+        available = MESSAGE_LIMIT - _fixed_total(texts, header, frames) - reserve
+        needs = [frame.need for frame in frames]
+        budgets = _shares(needs, available)
+        if any(b < min(n, MIN_TEXT_SHARE) for b, n in zip(budgets, needs, strict=True)):
+            frames.pop()
+            break
+    return max(1, len(frames))
+
+
+def _frame(texts: Texts, ticket: Ticket, zone: ZoneInfo) -> _Frame:
+    status = texts(_STATUS_KEYS.get(ticket.status, "manager-status-open"))
     if ticket.status_changed_at is not None and ticket.status_changed_by is not None:
         status = texts(
             "manager-card-status-changed",
             status=status,
-            by=quote(ticket.status_changed_by),
+            by=quote(cut(ticket.status_changed_by, PROFILE_NAME_LIMIT)),
             at=_when(ticket.status_changed_at, zone),
         )
-    return texts(
+    rendered = texts(
         "manager-card",
-        status_icon="🆕" if ticket.status is TicketStatus.OPEN else "☑️",
+        status_icon=_icon(ticket),
         number=ticket.id,
         created_at=_when(ticket.created_at, zone),
         name=quote(ticket.name),
         phone=quote(ticket.phone),
         profile=_profile_link(ticket),
-        text=quote(ticket.text),
+        text=TEXT_SLOT,
         status=status,
+    )
+    head, _, tail = rendered.partition(TEXT_SLOT)
+    tail = tail.replace(TEXT_SLOT, "")  # a template that names the text twice shows it once
+    return _Frame(
+        ticket, head, tail, visible_length(head) + visible_length(tail), utf16_len(ticket.text)
     )
 
 
-DIGEST_SEPARATOR = "\n\n— — —\n\n"
-# Telegram's limit is 4096 characters after parsing; markup only makes the source longer.
-MESSAGE_LIMIT = 4096
+def _fixed_total(texts: Texts, header: str | None, frames: list[_Frame]) -> int:
+    fixed = sum(frame.fixed for frame in frames)
+    if header is not None:
+        fixed += visible_length(header) + visible_length(_separator(texts)) * (len(frames) - 1)
+    return fixed
 
 
-def manager_message(texts: Texts, tickets: list[Ticket], zone: ZoneInfo) -> str:
-    """One ticket's card, or a digest of several when a backlog made us group them."""
-    if len(tickets) == 1:
-        return manager_card(texts, tickets[0], zone)
-    body = DIGEST_SEPARATOR.join(manager_card(texts, ticket, zone) for ticket in tickets)
-    return texts("manager-digest", count=len(tickets), cards=body)
-
-
-def fit_digest(texts: Texts, tickets: list[Ticket], zone: ZoneInfo, most: int) -> int:
-    """How many of `tickets`, from the first, fit in one message (at least one)."""
-    count = 1
-    while count < min(most, len(tickets)):
-        if len(manager_message(texts, tickets[: count + 1], zone)) > MESSAGE_LIMIT:
+def _shares(needs: list[int], available: int) -> list[int]:
+    """Split `available` units between texts: short ones take what they need, long ones an
+    equal share of the rest."""
+    budgets = [0] * len(needs)
+    remaining = max(0, available)
+    pending = sorted(range(len(needs)), key=lambda index: needs[index])
+    while pending:
+        share = remaining // len(pending)
+        first = pending[0]
+        if needs[first] > share:
+            for index in pending:
+                budgets[index] = share
             break
-        count += 1
-    return count
+        budgets[first] = needs[first]
+        remaining -= needs[first]
+        pending.pop(0)
+    return budgets
+
+
+def _compact(texts: Texts, header: str | None, tickets: Sequence[Ticket]) -> str:
+    lines = [
+        texts(
+            "manager-card-compact",
+            status_icon=_icon(ticket),
+            number=ticket.id,
+            name=quote(cut(ticket.name, COMPACT_NAME_LIMIT)),
+            status=texts(_STATUS_KEYS.get(ticket.status, "manager-status-open")),
+        )
+        for ticket in tickets
+    ]
+    return (header or "") + "\n".join(lines)
+
+
+def _digest_header(texts: Texts, count: int) -> str | None:
+    return None if count == 1 else texts("manager-digest-header", count=count) + "\n\n"
+
+
+def _separator(texts: Texts) -> str:
+    return "\n\n" + texts("manager-digest-separator") + "\n\n"
+
+
+def _cut_marker(texts: Texts, ticket: Ticket) -> str:
+    return texts("manager-card-text-cut", number=ticket.id)
+
+
+def _icon(ticket: Ticket) -> str:
+    return "🆕" if ticket.status is TicketStatus.OPEN else "☑️"
 
 
 _STATUS_KEYS = {
@@ -86,7 +199,8 @@ def _when(moment: datetime, zone: ZoneInfo) -> str:
 
 def _profile_link(ticket: Ticket) -> str:
     client = ticket.client
-    link = f'<a href="tg://user?id={client.user_id}">{quote(client.full_name)}</a>'
+    name = quote(cut(client.full_name, PROFILE_NAME_LIMIT))
+    link = f'<a href="tg://user?id={client.user_id}">{name}</a>'
     if client.username:
         return f"{link} (@{quote(client.username)})"
     return link
