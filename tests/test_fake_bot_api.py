@@ -14,6 +14,7 @@ from aiogram import Bot, Dispatcher, F
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import (
+    ClientDecodeError,
     TelegramAPIError,
     TelegramBadRequest,
     TelegramForbiddenError,
@@ -22,21 +23,27 @@ from aiogram.exceptions import (
     TelegramRetryAfter,
     TelegramServerError,
 )
+from aiogram.methods.base import Response
 from aiogram.types import (
     CallbackQuery,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     KeyboardButton,
     Message,
+    MessageId,
     ReplyKeyboardMarkup,
+    Update,
 )
+from pydantic import ValidationError
 
 from support.fake_bot_api import ApiCall, FakeBotAPI, Fault, FaultSpec, RealisticRateLimiter
 from support.fake_objects import (
     callback_query_update,
+    forwarded_text_update,
     photo_update,
     render_html,
     text_update,
+    unknown_forward_origin,
     user_dict,
 )
 from support.postgres_server import start_postgres
@@ -292,6 +299,27 @@ async def test_callback_query_carries_the_stored_message(api: FakeBotAPI, bot: B
         await bot.answer_callback_query(query.id)
 
 
+async def test_callback_queries_expire(api: FakeBotAPI, bot: Bot) -> None:
+    assert api.callback_answer_timeout == 15.0
+    api.callback_answer_timeout = 0.3
+    sent = await bot.send_message(GROUP, "Заявка №2", reply_markup=keyboard("Взять"))
+    stored = api.get_message(GROUP, sent.message_id)
+    assert stored is not None
+    manager = user_dict(777, "Олег")
+    late = api.put_update(callback_query_update(manager, stored, "cb:Взять"))
+    await asyncio.sleep(0.4)  # waiting in the queue counts: the press happened when queued
+    fresh = api.put_update(callback_query_update(manager, stored, "cb:Взять"))
+    updates = await bot.get_updates(offset=late)
+    assert [update.update_id for update in updates] == [late, fresh]
+    late_query, fresh_query = (update.callback_query for update in updates)
+    assert late_query is not None
+    assert fresh_query is not None
+    with pytest.raises(TelegramBadRequest, match="query is too old and response timeout"):
+        await bot.answer_callback_query(late_query.id)
+    assert await bot.answer_callback_query(fresh_query.id) is True
+    assert api.calls[-2].error == 400
+
+
 # ------------------------------------------------------------------------------ faults
 
 
@@ -311,6 +339,13 @@ async def test_callback_query_carries_the_stored_message(api: FakeBotAPI, bot: B
             Fault.bad_request("wrong file identifier/HTTP URL specified"),
             TelegramBadRequest,
             lambda e: e.message == "Bad Request: wrong file identifier/HTTP URL specified",
+        ),
+        (
+            Fault.not_enough_rights(),
+            TelegramBadRequest,
+            lambda e: (
+                e.message == "Bad Request: not enough rights to send text messages to the chat"
+            ),
         ),
     ],
 )
@@ -403,6 +438,89 @@ def test_rate_limiter_buckets_with_a_fake_clock() -> None:
     assert total.acquire(31) == 1  # 30 messages per second overall
 
 
+async def test_bad_gateway_html_is_a_decode_error(api: FakeBotAPI, bot: Bot) -> None:
+    api.inject("sendMessage", chat_id=USER, error=Fault.bad_gateway_html())
+    with pytest.raises(ClientDecodeError, match="Failed to decode object"):
+        await bot.send_message(USER, "через прокси")
+    failed = api.calls[-1]
+    assert (failed.error, failed.fault, failed.ok) == (502, "non_json", False)
+    assert api.messages_in(USER) == []  # the proxy never reached the Bot API server
+
+    api.inject("getMe", error=Fault.bad_gateway_html())
+    async with (
+        aiohttp.ClientSession() as http,
+        http.get(f"{api.url}/bot123456:TEST/getMe") as response,
+    ):
+        assert response.status == 502
+        assert response.content_type == "text/html"
+        assert await response.text() == (
+            "<html><head><title>502 Bad Gateway</title></head><body><center><h1>"
+            "502 Bad Gateway</h1></center><hr><center>nginx</center></body></html>"
+        )
+    assert (await bot.send_message(USER, "снова")).text == "снова"
+
+
+async def test_unparseable_result_is_performed_but_undecodable(api: FakeBotAPI, bot: Bot) -> None:
+    api.inject("sendMessage", chat_id=USER, error=Fault.unparseable_result())
+    with pytest.raises(ClientDecodeError, match="Failed to deserialize object"):
+        await bot.send_message(USER, "дошло, но не прочитано")
+    call = api.calls[-1]
+    assert (call.ok, call.fault, call.error) == (True, "unparseable", None)
+    [stored] = api.messages_in(USER)
+    assert stored["text"] == "дошло, но не прочитано"
+    assert call.result == stored
+    assert api.sent_to(USER) == [call]
+
+    api.inject("sendMessage", error=Fault.unparseable_result())
+    api.inject("copyMessage", error=Fault.unparseable_result())
+    async with aiohttp.ClientSession() as http:
+        url = f"{api.url}/bot123456:TEST"
+        async with http.post(f"{url}/sendMessage", json={"chat_id": USER, "text": "ещё"}) as r:
+            sent = await r.json()
+        copy_params = {"chat_id": GROUP, "from_chat_id": USER, "message_id": stored["message_id"]}
+        async with http.post(f"{url}/copyMessage", json=copy_params) as r:
+            copied = await r.json()
+    assert sent["ok"] is True
+    assert sent["result"]["message_id"] == stored["message_id"] + 1
+    with pytest.raises(ValidationError):
+        Response[Message].model_validate(sent)
+    assert copied["ok"] is True
+    assert "message_id" in copied["result"]
+    with pytest.raises(ValidationError):
+        Response[MessageId].model_validate(copied)
+    assert [m["text"] for m in api.messages_in(GROUP)] == ["дошло, но не прочитано"]
+
+
+async def test_muted_chats_refuse_new_messages_only(api: FakeBotAPI, bot: Bot) -> None:
+    earlier = await bot.send_message(GROUP, "до ограничения", reply_markup=keyboard("Взять"))
+    source = await bot.send_message(USER, "от клиента")
+    api.muted_chats.add(GROUP)
+    rights = "Bad Request: not enough rights to send text messages to the chat"
+    with pytest.raises(TelegramBadRequest) as raised:
+        await bot.send_message(GROUP, "молчи")
+    assert raised.value.message == rights
+    with pytest.raises(TelegramBadRequest, match="not enough rights"):
+        await bot.send_photo(GROUP, "AgACphoto")
+    with pytest.raises(TelegramBadRequest, match="not enough rights"):
+        await bot.copy_message(GROUP, from_chat_id=USER, message_id=source.message_id)
+    with pytest.raises(TelegramBadRequest, match="not enough rights"):
+        await bot.forward_message(GROUP, from_chat_id=USER, message_id=source.message_id)
+    assert [call.fault for call in api.calls[-4:]] == ["muted"] * 4
+    assert {call.error for call in api.calls[-4:]} == {400}
+
+    edited = await bot.edit_message_text("изменено", chat_id=GROUP, message_id=earlier.message_id)
+    assert isinstance(edited, Message)
+    stored = api.get_message(GROUP, earlier.message_id)
+    assert stored is not None
+    api.put_update(callback_query_update(user_dict(777), stored, "cb:Взять"))
+    [update] = await bot.get_updates()
+    assert update.callback_query is not None
+    assert await bot.answer_callback_query(update.callback_query.id) is True
+    assert (await bot.send_message(USER, "в личку можно")).text == "в личку можно"
+    api.muted_chats.clear()
+    assert (await bot.send_message(GROUP, "снова можно")).chat.id == GROUP
+
+
 # ------------------------------------------------------------------- the user driver
 
 
@@ -486,6 +604,80 @@ async def test_wait_for_call_reports_recent_calls_on_timeout(api: FakeBotAPI, bo
     found: ApiCall = await waiter
     assert found.seq == mark
     assert found.params["sticker"] == "CAACx"
+
+
+# --------------------------------------------------------------------- unusual updates
+
+
+async def test_album_as_telegram_sends_it(api: FakeBotAPI, bot: Bot) -> None:
+    anna = TelegramUser(api, USER, "Анна")
+    update_ids = anna.send_album(3, caption="Вот фото поломки")
+    assert update_ids == sorted(update_ids)
+    assert len(set(update_ids)) == 3
+    updates = await bot.get_updates()
+    assert [update.update_id for update in updates] == update_ids
+    messages = [update.message for update in updates]
+    assert all(message is not None for message in messages)
+    [first, *rest] = [message for message in messages if message is not None]
+    group_ids = {message.media_group_id for message in (first, *rest)}
+    assert len(group_ids) == 1
+    assert isinstance(first.media_group_id, str)
+    ids = [message.message_id for message in (first, *rest)]
+    assert ids == list(range(ids[0], ids[0] + 3))
+    assert first.caption == "Вот фото поломки"
+    assert [message.caption for message in rest] == [None, None]
+    assert all(message.photo for message in (first, *rest))
+    assert len({message.photo[-1].file_id for message in (first, *rest) if message.photo}) == 3
+    assert len({message.date for message in (first, *rest)}) == 1
+    assert [m["message_id"] for m in api.messages_in(USER)] == ids
+    assert api.next_message_id(USER) == ids[-1] + 1
+
+
+async def test_forward_with_an_unknown_origin_breaks_parsing(api: FakeBotAPI, bot: Bot) -> None:
+    anna = TelegramUser(api, USER, "Анна")
+    hidden = {"type": "hidden_user", "sender_user_name": "Иван", "date": 1}
+    known = anna.send_forwarded("переслано", hidden)
+    [update] = await bot.get_updates()
+    assert update.update_id == known
+    assert update.message is not None
+    assert update.message.forward_origin is not None
+    assert update.message.forward_origin.type == "hidden_user"
+
+    origin = unknown_forward_origin()
+    assert origin["type"] == "future_kind"
+    unknown = anna.send_forwarded("из будущего", origin)
+    assert unknown == known + 1
+    with pytest.raises(ClientDecodeError, match="Failed to deserialize object"):
+        await bot.get_updates(offset=unknown)
+    assert api.pending_updates[-1]["message"]["forward_origin"] == origin
+    built = forwarded_text_update(user_dict(USER), "x", message_id=99, origin={"type": "x"})
+    with pytest.raises(ValidationError):
+        Update.model_validate({**built, "update_id": 1})
+
+
+async def test_raw_json_update_is_delivered_as_given(api: FakeBotAPI, bot: Bot) -> None:
+    broken = {"message": {"message_id": 7, "text": "без чата и даты"}, "custom": [1, 2]}
+    first = api.put_raw_json_update(broken)
+    assert api.pending_updates == [{**broken, "update_id": first}]
+    with pytest.raises(ClientDecodeError):
+        await bot.get_updates()
+    async with (
+        aiohttp.ClientSession() as http,
+        http.get(f"{api.url}/bot123456:TEST/getUpdates") as response,
+    ):
+        assert (await response.json())["result"] == [{**broken, "update_id": first}]
+
+    # Telegram keeps the message whatever the bot's library makes of it: readable parts count.
+    message = text_update(user_dict(USER), "текст", message_id=api.next_message_id(USER))
+    message["message"]["entities"] = "not a list"
+    second = api.put_raw_json_update(message)
+    assert second == first + 1
+    assert api.put_raw_json_update({"update_id": 50, "message": "строка"}) == 50
+    assert api.put_update({}) == 51
+    stored = api.get_message(USER, message["message"]["message_id"])
+    assert stored is not None
+    assert stored["entities"] == "not a list"
+    assert [u.update_id for u in await bot.get_updates(offset=52)] == []
 
 
 # ---------------------------------------------------------------------------- postgres

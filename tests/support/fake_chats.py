@@ -15,16 +15,8 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any
 
-from support.fake_objects import (
-    BOT_ID,
-    BOT_USER,
-    EntityParseError,
-    chat_dict,
-    media_object,
-    message_dict,
-    render_html,
-    utf16_len,
-)
+from support.fake_objects import BOT_ID, BOT_USER, chat_dict, media_object, message_dict
+from support.fake_text import EntityParseError, render_html, utf16_len
 
 Json = dict[str, Any]
 
@@ -79,6 +71,9 @@ class ChatState:
         self.users: dict[int, Json] = {}
         self.commands: list[Json] = []
         self.open_queries: set[str] = set()
+        self.query_times: dict[str, float] = {}
+        """Callback query id -> ``time.monotonic()`` when its update was first queued."""
+        self.callback_answer_timeout = 15.0
         self._next_message_ids: dict[int, int] = {}
 
     def handlers(self) -> dict[str, Callable[[Json], Any]]:
@@ -122,6 +117,7 @@ class ChatState:
                 self._remember_message(message)
         if query := update.get("callback_query"):
             self.open_queries.add(str(query["id"]))
+            self.query_times.setdefault(str(query["id"]), time.monotonic())
             self.users[int(query["from"]["id"])] = query["from"]
 
     def _remember_message(self, message: Json) -> None:
@@ -263,7 +259,8 @@ class ChatState:
 
     def _answer_callback_query(self, params: Json) -> bool:
         query_id = str(params.get("callback_query_id", ""))
-        if query_id not in self.open_queries:
+        age = time.monotonic() - self.query_times.get(query_id, 0.0)
+        if query_id not in self.open_queries or age > self.callback_answer_timeout:
             raise ApiError.bad(
                 "query is too old and response timeout expired or query ID is invalid"
             )

@@ -13,7 +13,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-FaultKind = Literal["error", "timeout", "drop"]
+FaultKind = Literal["error", "timeout", "drop", "non_json", "unparseable"]
+
+NGINX_502_HTML = (
+    "<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway"
+    "</h1></center><hr><center>nginx</center></body></html>"
+)
 
 
 @dataclass(frozen=True)
@@ -23,7 +28,11 @@ class FaultSpec:
     ``kind="error"`` answers with ``status``/``description``/``parameters``;
     ``kind="timeout"`` holds the request for ``delay`` seconds and then processes it normally
     (like Telegram, the action still happens although the client has given up);
-    ``kind="drop"`` closes the connection without any answer.
+    ``kind="drop"`` closes the connection without any answer;
+    ``kind="non_json"`` answers ``status`` with ``body`` of ``content_type`` and does not
+    perform the call (a reverse proxy answering for the Bot API server);
+    ``kind="unparseable"`` performs the call and answers ``ok`` with a result aiogram's models
+    refuse (see :func:`unparseable`).
     """
 
     kind: FaultKind
@@ -31,6 +40,8 @@ class FaultSpec:
     description: str = ""
     parameters: dict[str, Any] | None = None
     delay: float = 0.0
+    body: str = ""
+    content_type: str = "application/json"
 
     def payload(self) -> dict[str, Any]:
         """The JSON body Telegram would answer with."""
@@ -90,6 +101,36 @@ class Fault:
         if not description.startswith("Bad Request"):
             description = f"Bad Request: {description}"
         return FaultSpec("error", 400, description)
+
+    @staticmethod
+    def not_enough_rights(content: str = "text messages") -> FaultSpec:
+        """The bot is muted (restricted) in a group; Telegram names the refused ``content``
+        ("text messages", "photos", "documents", ...)."""
+        return FaultSpec(
+            "error", 400, f"Bad Request: not enough rights to send {content} to the chat"
+        )
+
+    @staticmethod
+    def bad_gateway_html() -> FaultSpec:
+        """nginx in front of a Bot API server answering 502 with its HTML error page."""
+        return FaultSpec(
+            "non_json", 502, "502 Bad Gateway", body=NGINX_502_HTML, content_type="text/html"
+        )
+
+    @staticmethod
+    def unparseable_result() -> FaultSpec:
+        """The call goes through, but the answer is one aiogram cannot parse."""
+        return FaultSpec("unparseable", 200, "unparseable result")
+
+
+def unparseable(result: Any) -> Any:
+    """``result`` as a sloppy Bot API emulator answers it: a message without "chat" and
+    "date", a MessageId with a string id, any other result as an empty object."""
+    if isinstance(result, dict) and "chat" in result:
+        return {key: value for key, value in result.items() if key not in ("chat", "date")}
+    if isinstance(result, dict) and "message_id" in result:
+        return {**result, "message_id": f"msg-{result['message_id']}"}
+    return {}
 
 
 @dataclass

@@ -9,11 +9,14 @@ them from ``FakeBotAPI.next_message_id(chat_id)`` so that they follow the chat's
 from __future__ import annotations
 
 import hashlib
-import html
 import itertools
-import re
 import time
 from typing import Any
+
+from support.fake_text import HTML_TAGS as HTML_TAGS
+from support.fake_text import EntityParseError as EntityParseError
+from support.fake_text import render_html as render_html
+from support.fake_text import utf16_len as utf16_len
 
 BOT_ID = 1000000001
 BOT_USER: dict[str, Any] = {
@@ -32,6 +35,7 @@ DEFAULT_VOICE_ID = "AwACAgIAAxkBAAIBaWZf_voice_default"
 DEFAULT_DOCUMENT_ID = "BQACAgIAAxkBAAIBamZf_document_default"
 
 _query_ids = itertools.count(5_000_000_000_000_000_001)
+_media_group_ids = itertools.count(13_600_000_000_000_001)
 
 # --------------------------------------------------------------------------- users and chats
 
@@ -240,6 +244,54 @@ def contact_update(
     return _user_update(user, message_id, chat_id, update_id, contact=contact)
 
 
+def album_updates(
+    user: dict[str, Any],
+    *,
+    first_message_id: int,
+    count: int,
+    chat_id: int | None = None,
+    caption: str | None = None,
+) -> list[dict[str, Any]]:
+    """An album of ``count`` photos as Telegram delivers it: one message update per photo,
+    consecutive ids, a shared ``media_group_id``, one date, the caption on the first only."""
+    if not 2 <= count <= 10:
+        raise ValueError("an album holds 2 to 10 items")
+    group_id = str(next(_media_group_ids))
+    updates = []
+    for index in range(count):
+        content: dict[str, Any] = {
+            "media_group_id": group_id,
+            "photo": media_object("photo", f"{DEFAULT_PHOTO_ID}_album{group_id}_{index}"),
+        }
+        if index == 0 and caption is not None:
+            content["caption"] = caption
+        updates.append(_user_update(user, first_message_id + index, chat_id, None, **content))
+    date = updates[0]["message"]["date"]
+    for update in updates:
+        update["message"]["date"] = date
+    return updates
+
+
+def unknown_forward_origin(kind: str = "future_kind") -> dict[str, Any]:
+    """A ``forward_origin`` of a type aiogram's models do not know (a future Bot API one)."""
+    return {"type": kind, "date": int(time.time())}
+
+
+def forwarded_text_update(
+    user: dict[str, Any],
+    text: str,
+    *,
+    message_id: int,
+    origin: dict[str, Any],
+    chat_id: int | None = None,
+    update_id: int | None = None,
+) -> dict[str, Any]:
+    """``user`` forwards a text message whose ``forward_origin`` is ``origin`` as given."""
+    return _user_update(
+        user, message_id, chat_id, update_id, text=text, forward_origin=dict(origin)
+    )
+
+
 def callback_query_update(
     user: dict[str, Any],
     message: dict[str, Any],
@@ -262,65 +314,3 @@ def callback_query_update(
     if update_id is not None:
         update["update_id"] = update_id
     return update
-
-
-# ---------------------------------------------------------------------------- text rendering
-
-HTML_TAGS = frozenset(
-    {
-        "a", "b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "span",
-        "tg-spoiler", "tg-emoji", "code", "pre", "blockquote",
-    }
-)  # fmt: skip
-_TAG_NAME = re.compile(r"[A-Za-z][A-Za-z0-9-]*")
-
-
-class EntityParseError(ValueError):
-    """Raised for text Telegram would reject with "can't parse entities"."""
-
-
-def render_html(text: str) -> str:
-    """What a user sees for ``text`` sent with ``parse_mode="HTML"``.
-
-    Like Telegram, rejects tags it does not support, unbalanced tags and a bare ``<`` (for
-    example an unescaped user name such as ``<Анна>``).
-    """
-    out: list[str] = []
-    open_tags: list[str] = []
-    pos = 0
-    while pos < len(text):
-        start = text.find("<", pos)
-        if start < 0:
-            out.append(html.unescape(text[pos:]))
-            break
-        out.append(html.unescape(text[pos:start]))
-        offset = len(text[:start].encode())
-        end = text.find(">", start)
-        if end < 0:
-            raise EntityParseError(f"Unclosed start tag at byte offset {offset}")
-        body = text[start + 1 : end]
-        if body.startswith("/"):
-            name = body[1:].strip().lower()
-            if not open_tags:
-                raise EntityParseError(f"Unexpected end tag at byte offset {offset}")
-            expected = open_tags.pop()
-            if name != expected:
-                raise EntityParseError(
-                    f'Unmatched end tag at byte offset {offset}, expected "</{expected}>", '
-                    f'found "</{name}>"'
-                )
-        else:
-            match = _TAG_NAME.match(body)
-            name = match.group(0).lower() if match else ""
-            if name not in HTML_TAGS:
-                raise EntityParseError(f'Unsupported start tag "{name}" at byte offset {offset}')
-            open_tags.append(name)
-        pos = end + 1
-    if open_tags:
-        raise EntityParseError(f'Can\'t find end tag corresponding to start tag "{open_tags[-1]}"')
-    return "".join(out)
-
-
-def utf16_len(text: str) -> int:
-    """Length as Telegram counts it (UTF-16 code units)."""
-    return len(text.encode("utf-16-le")) // 2

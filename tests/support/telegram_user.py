@@ -21,10 +21,12 @@ from support.fake_objects import (
     DEFAULT_PHOTO_ID,
     DEFAULT_STICKER_ID,
     DEFAULT_VOICE_ID,
+    album_updates,
     callback_query_update,
     chat_dict,
     command_update,
     contact_update,
+    forwarded_text_update,
     photo_update,
     sticker_update,
     text_update,
@@ -122,6 +124,19 @@ class TelegramUser:
         )
         self.put(update)
         return await self.expect(timeout=timeout)
+
+    def send_album(self, count: int, caption: str | None = None) -> list[int]:
+        """Send an album of ``count`` photos without waiting; returns the update_ids."""
+        first = self.api.next_message_id(self.chat_id)
+        updates = album_updates(
+            self.user, first_message_id=first, count=count, chat_id=self.chat_id, caption=caption
+        )
+        return [self.put(update) for update in updates]  # each put reserves its message id
+
+    def send_forwarded(self, text: str, origin: Json) -> int:
+        """Forward a text with ``forward_origin`` = ``origin`` without waiting; returns the
+        update_id."""
+        return self.put(forwarded_text_update(self.user, text, origin=origin, **self._ids()))
 
     # ------------------------------------------------------------------------- buttons
 
