@@ -1,9 +1,13 @@
-"""TicketRepository against a real database, on SQLite and on PostgreSQL."""
+"""Submitting tickets and changing their status, against a real database on both backends.
+
+Each change, its event and the outbox rows it owes are written in one transaction.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import itertools
+import json
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -15,9 +19,11 @@ from sqlalchemy import text
 from support.running_bot import BOT_TOKEN
 from vizteh_bot.config import Settings
 from vizteh_bot.db.engine import Database, create_database
-from vizteh_bot.db.repositories.tickets import Actor, TicketNotFound, TicketRepository
-from vizteh_bot.domain.tickets import Client, NewTicket, TicketStatus
+from vizteh_bot.db.repositories.tickets import Actor, TicketNotFound
+from vizteh_bot.db.uow import Store
+from vizteh_bot.domain.tickets import Client, Ticket, TicketStatus
 from vizteh_bot.migrations import apply_migrations
+from vizteh_bot.services.tickets import StatusChange, change_status, submit_ticket
 
 MANAGER_CHAT_ID = -1001234567890
 ANNA = Client(user_id=5001, full_name="Анна Петрова", username="anna_client", language="ru")
@@ -38,16 +44,76 @@ async def engine(database: dict[str, Any]) -> AsyncIterator[Database]:
         await engine.dispose()
 
 
+class Wakes:
+    """Counts how often a service woke the outbox worker."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def wake(self) -> None:
+        self.count += 1
+
+
+class Tickets:
+    """The services and reads a test needs, on one store."""
+
+    def __init__(self, engine: Database) -> None:
+        self.store = Store(engine)
+        self.wakes = Wakes()
+
+    async def create(
+        self, key: str | None = None, client: Client = ANNA, **fields: str
+    ) -> tuple[Ticket, bool]:
+        form = {"name": "Анна", "phone": "+79161234567", "text": "Нужен сайт <b>&</b>", **fields}
+        form["form_id"] = key or uuid.uuid4().hex
+        submission = await submit_ticket(
+            self.store,
+            self.wakes,
+            client=client,
+            form=form,
+            manager_chat_id=MANAGER_CHAT_ID,
+            limit_per_hour=1000,
+        )
+        return submission.ticket, submission.created
+
+    async def set_status(self, ticket_id: int, status: TicketStatus, actor: Actor) -> StatusChange:
+        return await change_status(
+            self.store,
+            self.wakes,
+            ticket_id=ticket_id,
+            new_status=status,
+            actor=actor,
+            manager_chat_id=MANAGER_CHAT_ID,
+        )
+
+    async def get(self, ticket_id: int) -> Ticket | None:
+        async with self.store.read() as uow:
+            return await uow.tickets.get(ticket_id)
+
+    async def by_key(self, form_id: str, client: Client = ANNA) -> Ticket | None:
+        async with self.store.read() as uow:
+            return await uow.tickets.by_submission_key(f"{client.user_id}:{form_id}")
+
+    async def events(self, ticket_id: int) -> list[dict[str, Any]]:
+        async with self.store.read() as uow:
+            return await uow.tickets.events(ticket_id)
+
+    async def count_open(self) -> int:
+        async with self.store.read() as uow:
+            return await uow.tickets.count_open()
+
+    async def count_recent_by_client(self, client_id: int, since: datetime) -> int:
+        async with self.store.read() as uow:
+            return await uow.tickets.count_recent_by_client(client_id, since)
+
+    async def oldest_recent_by_client(self, client_id: int, since: datetime) -> datetime | None:
+        async with self.store.read() as uow:
+            return await uow.tickets.oldest_recent_by_client(client_id, since)
+
+
 @pytest.fixture
-def repo(engine: Database) -> TicketRepository:
-    return TicketRepository(engine)
-
-
-def new_ticket(key: str | None = None, client: Client = ANNA, **fields: str) -> NewTicket:
-    values = {"name": "Анна", "phone": "+79161234567", "text": "Нужен сайт <b>&</b>", **fields}
-    return NewTicket(
-        client=client, submission_key=key or f"{client.user_id}:{uuid.uuid4().hex}", **values
-    )
+def repo(engine: Database) -> Tickets:
+    return Tickets(engine)
 
 
 async def rows(engine: Database, sql: str, **params: Any) -> list[dict[str, Any]]:
@@ -76,11 +142,9 @@ def assert_aware_utc(moment: datetime | None) -> None:
 # ---------------------------------------------------------------------------- create/get
 
 
-async def test_create_and_get_round_trip(repo: TicketRepository, engine: Database) -> None:
+async def test_create_and_get_round_trip(repo: Tickets, engine: Database) -> None:
     before = datetime.now(UTC)
-    ticket, created = await repo.create(
-        new_ticket(text="Нужен сайт 🚀\nс <script>", name="Анна <b>"), MANAGER_CHAT_ID
-    )
+    ticket, created = await repo.create(text="Нужен сайт 🚀\nс <script>", name="Анна <b>")
     after = datetime.now(UTC)
     assert created
     assert ticket.id >= 1
@@ -103,7 +167,7 @@ async def test_create_and_get_round_trip(repo: TicketRepository, engine: Databas
     assert loaded == ticket
     assert loaded is not None
     assert_aware_utc(loaded.created_at)
-    assert await repo.find_by_submission_key("no-such-key") is None
+    assert await repo.by_key("no-such-key") is None
 
     events = await repo.events(ticket.id)
     assert [(e["old_status"], e["new_status"], e["actor_id"]) for e in events] == [
@@ -113,43 +177,39 @@ async def test_create_and_get_round_trip(repo: TicketRepository, engine: Databas
     assert await repo.get(ticket.id + 1000) is None
 
 
-async def test_client_without_username(repo: TicketRepository) -> None:
+async def test_client_without_username(repo: Tickets) -> None:
     client = Client(user_id=5002, full_name="Боб", username=None, language="en")
-    ticket, _ = await repo.create(new_ticket(client=client), MANAGER_CHAT_ID)
+    ticket, _ = await repo.create(client=client)
     loaded = await repo.get(ticket.id)
     assert loaded is not None
     assert loaded.client == client
 
 
-async def test_ids_grow(repo: TicketRepository) -> None:
-    first, _ = await repo.create(new_ticket(), MANAGER_CHAT_ID)
-    second, _ = await repo.create(new_ticket(), MANAGER_CHAT_ID)
+async def test_ids_grow(repo: Tickets) -> None:
+    first, _ = await repo.create()
+    second, _ = await repo.create()
     assert second.id > first.id
 
 
-async def test_same_submission_key_twice_makes_one_ticket(
-    repo: TicketRepository, engine: Database
-) -> None:
-    key = "5001:form-1"
-    first, created = await repo.create(new_ticket(key), MANAGER_CHAT_ID)
-    again, created_again = await repo.create(new_ticket(key, text="другой текст"), MANAGER_CHAT_ID)
+async def test_same_submission_key_twice_makes_one_ticket(repo: Tickets, engine: Database) -> None:
+    key = "form-1"
+    first, created = await repo.create(key)
+    again, created_again = await repo.create(key, text="другой текст")
     assert created is True
     assert created_again is False
     assert again == first
     assert again.text == "Нужен сайт <b>&</b>"
-    assert await repo.find_by_submission_key(key) == first
+    assert await repo.by_key(key) == first
     assert await count(engine, "tickets") == 1
     assert await count(engine, "ticket_events") == 1
     assert await count(engine, "outbox") == 2
 
 
 async def test_concurrent_creates_with_one_key_make_one_ticket(
-    repo: TicketRepository, engine: Database
+    repo: Tickets, engine: Database
 ) -> None:
-    key = "5001:double-tap"
-    results = await asyncio.gather(
-        *(repo.create(new_ticket(key), MANAGER_CHAT_ID) for _ in range(5))
-    )
+    key = "double-tap"
+    results = await asyncio.gather(*(repo.create(key) for _ in range(5)))
     assert sorted(created for _, created in results) == [False, False, False, False, True]
     assert len({ticket.id for ticket, _ in results}) == 1
     assert await count(engine, "tickets") == 1
@@ -157,50 +217,60 @@ async def test_concurrent_creates_with_one_key_make_one_ticket(
     assert await count(engine, "outbox") == 2
 
 
-async def test_outbox_rows_are_written_with_the_ticket(
-    repo: TicketRepository, engine: Database
-) -> None:
-    ticket, _ = await repo.create(new_ticket(), MANAGER_CHAT_ID)
+async def test_outbox_rows_are_written_with_the_ticket(repo: Tickets, engine: Database) -> None:
+    ticket, _ = await repo.create()
     outbox = await rows(
         engine,
-        "SELECT kind, chat_id, ticket_id, state, attempts, message_id FROM outbox ORDER BY id",
+        "SELECT kind, chat_id, ticket_id, audience, priority, state, attempts, message_id,"
+        " payload FROM outbox ORDER BY id",
     )
+    common = {"ticket_id": ticket.id, "state": "pending", "attempts": 0, "message_id": None}
     assert outbox == [
         {
-            "kind": "ticket_card",
+            **common,
+            "kind": "card",
             "chat_id": MANAGER_CHAT_ID,
-            "ticket_id": ticket.id,
-            "state": "pending",
-            "attempts": 0,
-            "message_id": None,
+            "audience": "managers",
+            "priority": 0,
+            "payload": None,
         },
         {
-            "kind": "client_confirmation",
+            **common,
+            "kind": "notice",
             "chat_id": ANNA.user_id,
-            "ticket_id": ticket.id,
-            "state": "pending",
-            "attempts": 0,
-            "message_id": None,
+            "audience": "client",
+            "priority": 0,
+            "payload": json.dumps(
+                {
+                    "key": "ticket-accepted",
+                    "args": {"number": ticket.id},
+                    "locale": "ru",
+                    "remove_keyboard": True,
+                    "reply_to_message_id": None,
+                },
+                separators=(",", ":"),
+            ),
         },
     ]
+    assert repo.wakes.count == 1
 
 
 async def test_ticket_and_outbox_commit_together_or_not_at_all(
-    repo: TicketRepository, engine: Database
+    repo: Tickets, engine: Database
 ) -> None:
     """If the outbox rows cannot be written, the ticket and its event are not kept either."""
     await rename_table(engine, "outbox", "outbox_away")
     try:
         with pytest.raises(Exception, match="outbox"):
-            await repo.create(new_ticket("5001:lost"), MANAGER_CHAT_ID)
+            await repo.create("lost")
     finally:
         await rename_table(engine, "outbox_away", "outbox")
     assert await count(engine, "tickets") == 0
     assert await count(engine, "ticket_events") == 0
-    assert await repo.find_by_submission_key("5001:lost") is None
+    assert await repo.by_key("lost") is None
 
     # The same key works once the outbox is back: nothing half-written blocks it.
-    ticket, created = await repo.create(new_ticket("5001:lost"), MANAGER_CHAT_ID)
+    ticket, created = await repo.create("lost")
     assert created
     assert await count(engine, "outbox") == 2
     assert await repo.get(ticket.id) == ticket
@@ -209,11 +279,11 @@ async def test_ticket_and_outbox_commit_together_or_not_at_all(
 # ---------------------------------------------------------------------------- status
 
 
-async def test_close_and_reopen(repo: TicketRepository, engine: Database) -> None:
-    ticket, _ = await repo.create(new_ticket(), MANAGER_CHAT_ID)
+async def test_close_and_reopen(repo: Tickets, engine: Database) -> None:
+    ticket, _ = await repo.create()
 
     before = datetime.now(UTC)
-    closed = await repo.set_status(ticket.id, TicketStatus.CLOSED, OLEG, MANAGER_CHAT_ID)
+    closed = await repo.set_status(ticket.id, TicketStatus.CLOSED, OLEG)
     assert closed.changed
     assert closed.ticket.status is TicketStatus.CLOSED
     assert closed.ticket.status_changed_by == "Олег"
@@ -223,16 +293,16 @@ async def test_close_and_reopen(repo: TicketRepository, engine: Database) -> Non
     assert closed.ticket.created_at == ticket.created_at
     assert await repo.get(ticket.id) == closed.ticket
 
-    again = await repo.set_status(ticket.id, TicketStatus.CLOSED, MARIA, MANAGER_CHAT_ID)
+    again = await repo.set_status(ticket.id, TicketStatus.CLOSED, MARIA)
     assert not again.changed
     assert again.ticket == closed.ticket  # Мария's press did not rewrite who closed it
 
-    reopened = await repo.set_status(ticket.id, TicketStatus.OPEN, MARIA, MANAGER_CHAT_ID)
+    reopened = await repo.set_status(ticket.id, TicketStatus.OPEN, MARIA)
     assert reopened.changed
     assert reopened.ticket.status is TicketStatus.OPEN
     assert reopened.ticket.status_changed_by == "Мария"
 
-    still_open = await repo.set_status(ticket.id, TicketStatus.OPEN, OLEG, MANAGER_CHAT_ID)
+    still_open = await repo.set_status(ticket.id, TicketStatus.OPEN, OLEG)
     assert not still_open.changed
 
     events = await repo.events(ticket.id)
@@ -245,21 +315,22 @@ async def test_close_and_reopen(repo: TicketRepository, engine: Database) -> Non
     ]
     for event in events:
         assert_aware_utc(event["created_at"])
+    # The card shows the ticket as it is when the refresh goes out: one pending refresh
+    # stands for every change made before it is sent.
     refreshes = await rows(
         engine,
-        "SELECT chat_id, ticket_id, state FROM outbox WHERE kind = 'card_refresh' ORDER BY id",
+        "SELECT chat_id, ticket_id, state, priority FROM outbox WHERE kind = 'card_refresh'",
     )
     assert refreshes == [
-        {"chat_id": MANAGER_CHAT_ID, "ticket_id": ticket.id, "state": "pending"},
-        {"chat_id": MANAGER_CHAT_ID, "ticket_id": ticket.id, "state": "pending"},
+        {"chat_id": MANAGER_CHAT_ID, "ticket_id": ticket.id, "state": "pending", "priority": 1}
     ]
 
 
-async def test_concurrent_closes_change_once(repo: TicketRepository, engine: Database) -> None:
-    ticket, _ = await repo.create(new_ticket(), MANAGER_CHAT_ID)
+async def test_concurrent_closes_change_once(repo: Tickets, engine: Database) -> None:
+    ticket, _ = await repo.create()
     changes = await asyncio.gather(
-        repo.set_status(ticket.id, TicketStatus.CLOSED, OLEG, MANAGER_CHAT_ID),
-        repo.set_status(ticket.id, TicketStatus.CLOSED, MARIA, MANAGER_CHAT_ID),
+        repo.set_status(ticket.id, TicketStatus.CLOSED, OLEG),
+        repo.set_status(ticket.id, TicketStatus.CLOSED, MARIA),
     )
     assert sorted(change.changed for change in changes) == [False, True]
     winner = next(change for change in changes if change.changed)
@@ -274,12 +345,12 @@ async def test_concurrent_closes_change_once(repo: TicketRepository, engine: Dat
 
 
 async def test_many_concurrent_presses_on_both_buttons_stay_consistent(
-    repo: TicketRepository,
+    repo: Tickets,
 ) -> None:
-    ticket, _ = await repo.create(new_ticket(), MANAGER_CHAT_ID)
+    ticket, _ = await repo.create()
     targets = [TicketStatus.CLOSED, TicketStatus.OPEN] * 5
     changes = await asyncio.gather(
-        *(repo.set_status(ticket.id, status, OLEG, MANAGER_CHAT_ID) for status in targets)
+        *(repo.set_status(ticket.id, status, OLEG) for status in targets)
     )
     events = await repo.events(ticket.id)
     assert len(events) == 1 + sum(change.changed for change in changes)
@@ -292,48 +363,48 @@ async def test_many_concurrent_presses_on_both_buttons_stay_consistent(
 
 
 async def test_status_and_its_event_commit_together_or_not_at_all(
-    repo: TicketRepository, engine: Database
+    repo: Tickets, engine: Database
 ) -> None:
-    ticket, _ = await repo.create(new_ticket(), MANAGER_CHAT_ID)
+    ticket, _ = await repo.create()
     await rename_table(engine, "ticket_events", "ticket_events_away")
     try:
         with pytest.raises(Exception, match="ticket_events"):
-            await repo.set_status(ticket.id, TicketStatus.CLOSED, OLEG, MANAGER_CHAT_ID)
+            await repo.set_status(ticket.id, TicketStatus.CLOSED, OLEG)
     finally:
         await rename_table(engine, "ticket_events_away", "ticket_events")
     assert await repo.get(ticket.id) == ticket
     assert await count(engine, "outbox") == 2  # no card refresh for a change that did not happen
 
-    closed = await repo.set_status(ticket.id, TicketStatus.CLOSED, OLEG, MANAGER_CHAT_ID)
+    closed = await repo.set_status(ticket.id, TicketStatus.CLOSED, OLEG)
     assert closed.changed
 
 
-async def test_set_status_of_a_missing_ticket(repo: TicketRepository, engine: Database) -> None:
+async def test_set_status_of_a_missing_ticket(repo: Tickets, engine: Database) -> None:
     with pytest.raises(TicketNotFound) as raised:
-        await repo.set_status(424242, TicketStatus.CLOSED, OLEG, MANAGER_CHAT_ID)
+        await repo.set_status(424242, TicketStatus.CLOSED, OLEG)
     assert raised.value.ticket_id == 424242
     assert await count(engine, "ticket_events") == 0
     assert await count(engine, "outbox") == 0
 
 
-async def test_count_open(repo: TicketRepository) -> None:
+async def test_count_open(repo: Tickets) -> None:
     assert await repo.count_open() == 0
-    tickets = [(await repo.create(new_ticket(), MANAGER_CHAT_ID))[0] for _ in range(3)]
+    tickets = [(await repo.create())[0] for _ in range(3)]
     assert await repo.count_open() == 3
-    await repo.set_status(tickets[0].id, TicketStatus.CLOSED, OLEG, MANAGER_CHAT_ID)
+    await repo.set_status(tickets[0].id, TicketStatus.CLOSED, OLEG)
     assert await repo.count_open() == 2
-    await repo.set_status(tickets[0].id, TicketStatus.CLOSED, OLEG, MANAGER_CHAT_ID)
+    await repo.set_status(tickets[0].id, TicketStatus.CLOSED, OLEG)
     assert await repo.count_open() == 2
-    await repo.set_status(tickets[0].id, TicketStatus.OPEN, OLEG, MANAGER_CHAT_ID)
+    await repo.set_status(tickets[0].id, TicketStatus.OPEN, OLEG)
     assert await repo.count_open() == 3
 
 
-async def test_recent_tickets_of_a_client(repo: TicketRepository) -> None:
+async def test_recent_tickets_of_a_client(repo: Tickets) -> None:
     since = datetime.now(UTC) - timedelta(minutes=1)
-    first, _ = await repo.create(new_ticket(), MANAGER_CHAT_ID)
-    await repo.create(new_ticket(), MANAGER_CHAT_ID)
+    first, _ = await repo.create()
+    await repo.create()
     other = Client(user_id=5009, full_name="Другой", username=None, language="ru")
-    await repo.create(new_ticket(client=other), MANAGER_CHAT_ID)
+    await repo.create(client=other)
     assert await repo.count_recent_by_client(ANNA.user_id, since) == 2
     assert await repo.count_recent_by_client(ANNA.user_id, datetime.now(UTC)) == 0
     oldest = await repo.oldest_recent_by_client(ANNA.user_id, since)

@@ -1,4 +1,5 @@
-"""`vizteh-bot` (run the bot) and `vizteh-bot migrate` (only apply migrations)."""
+"""`vizteh-bot` (run the bot), `vizteh-bot migrate` (only apply migrations) and
+`vizteh-bot status` (how delivery stands)."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ logger = logging.getLogger("vizteh_bot")
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="vizteh-bot", description="VizTeh request bot")
-    parser.add_argument("command", nargs="?", choices=("run", "migrate"), default="run")
+    parser.add_argument("command", nargs="?", choices=("run", "migrate", "status"), default="run")
     args = parser.parse_args(argv)
     try:
         settings = Settings()
@@ -31,6 +32,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "migrate":
             return _migrate(settings)
+        if args.command == "status":
+            return _status(settings)
         return _run(settings)
     except KeyboardInterrupt:
         return 0
@@ -66,6 +69,7 @@ def _run(settings: Settings) -> int:
     from aiogram.exceptions import TelegramNetworkError, TelegramUnauthorizedError
 
     from vizteh_bot.app.application import Application
+    from vizteh_bot.app.supervisor import TaskKeepsCrashing
     from vizteh_bot.migrations import apply_migrations_in_child
 
     try:
@@ -76,7 +80,44 @@ def _run(settings: Settings) -> int:
     except TelegramNetworkError as error:
         logger.error("Cannot reach Telegram at TELEGRAM_API_URL: %s", error.message)
         return 1
+    except TaskKeepsCrashing as error:
+        logger.error("Stopped: %s (see the tracebacks above)", error)
+        return 1
     return 0
+
+
+def _status(settings: Settings) -> int:
+    """Print how delivery stands; exit 1 if messages sit in quarantine."""
+    from vizteh_bot.db.engine import create_database
+    from vizteh_bot.db.uow import Store
+    from vizteh_bot.migrations import schema_is_current
+    from vizteh_bot.services.delivery_status import delivery_report, report_lines
+
+    if not settings.uses_postgres and not settings.sqlite_path.is_file():
+        # A report must not create the file it reports on.
+        logger.error(
+            "No database at SQLITE_PATH=%s: check the path, or start the bot once",
+            settings.sqlite_path,
+        )
+        return 1
+
+    async def report() -> list[str] | None:
+        database = create_database(settings)
+        try:
+            if not await schema_is_current(database):
+                return None
+            found = await delivery_report(Store(database))
+        finally:
+            await database.dispose()
+        return [*report_lines(found), "quarantined" if found.quarantined else "ok"]
+
+    result = asyncio.run(report())
+    if result is None:
+        logger.error("The database has no tables of this bot's version: run `vizteh-bot migrate`")
+        return 1
+    *lines, verdict = result
+    print("\n".join(lines))
+    return 1 if verdict == "quarantined" else 0
 
 
 def _first_line(error: BaseException) -> str:

@@ -16,7 +16,7 @@ TICKET_NUMBER = re.compile(r"(?:Заявка|Request) [№#](\d+)")
 async def submit(app: Application, client_id: int, text: str = "Нужна консультация") -> int:
     """Commit a ticket through the same service the client's Send button calls."""
     submission = await submit_ticket(
-        app.tickets,
+        app.store,
         app.delivery,
         client=Client(client_id, f"Client {client_id}", None, "ru"),
         form={

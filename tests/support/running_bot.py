@@ -10,6 +10,7 @@ if TYPE_CHECKING:
     import asyncio
 
     from vizteh_bot.app.application import Application
+    from vizteh_bot.domain.tickets import Ticket
 
 BOT_TOKEN = "123456789:TEST-token-for-the-fake-bot-api-only"
 
@@ -26,6 +27,19 @@ class RunningBot:
         async with self.app.database.connect() as connection:
             result = await connection.execute(text(sql), params)
             return [dict(row._mapping) for row in result]
+
+    async def execute(self, sql: str, **params: Any) -> None:
+        """Raw SQL that returns nothing (test data set-up: a row of another version, say)."""
+        async with self.app.database.begin() as connection:
+            await connection.execute(text(sql), params)
+
+    async def ticket(self, ticket_id: int) -> Ticket | None:
+        async with self.app.store.read() as uow:
+            return await uow.tickets.get(ticket_id)
+
+    async def count_pending(self) -> int:
+        async with self.app.store.read() as uow:
+            return await uow.outbox.count_pending()
 
     async def stop(self) -> None:
         if not self.task.done():

@@ -30,9 +30,16 @@ if TYPE_CHECKING:
 # (`vizteh-bot migrate` run next to the bot, say) before it fails.
 SQLITE_BUSY_TIMEOUT_SECONDS = 5
 POSTGRES_POOL_SIZE = 20
+# A PostgreSQL server that does not answer (overloaded, frozen, a network that drops
+# packets) fails the one step waiting for it after this long, with a clear answer to the
+# person, instead of leaving them and their button press hanging.
+POSTGRES_TIMEOUT_SECONDS = 5
 
 
 class Connection(Protocol):
+    @property
+    def dialect(self) -> Dialect: ...
+
     async def execute(
         self, statement: Executable, parameters: Any = None
     ) -> CursorResult[Any]: ...
@@ -78,9 +85,13 @@ class PostgresDatabase:
             url,
             pool_size=POSTGRES_POOL_SIZE,
             max_overflow=0,
-            pool_timeout=60,
+            pool_timeout=POSTGRES_TIMEOUT_SECONDS,
             pool_recycle=1800,
             pool_reset_on_return=None,
+            connect_args={
+                "timeout": POSTGRES_TIMEOUT_SECONDS,
+                "command_timeout": POSTGRES_TIMEOUT_SECONDS,
+            },
         )
         # The same pool without BEGIN and COMMIT: one round trip per statement instead of three.
         self._autocommit = self._engine.execution_options(isolation_level="AUTOCOMMIT")
@@ -178,6 +189,10 @@ class _LoopConnection:
 
     def __init__(self, connection: SyncConnection) -> None:
         self._connection = connection
+
+    @property
+    def dialect(self) -> Dialect:
+        return self._connection.dialect
 
     async def execute(self, statement: Executable, parameters: Any = None) -> CursorResult[Any]:
         return self._connection.execute(statement, parameters)

@@ -17,6 +17,7 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    SmallInteger,
     String,
     Table,
     Text,
@@ -90,7 +91,9 @@ ticket_events = Table(
 )
 
 # Messages that must reach Telegram, written in the same transaction as the change that
-# causes them and delivered by the outbox worker (see delivery.py).
+# causes them and delivered by the outbox worker (see outbox/worker.py). `payload` is the
+# kind's JSON (outbox/messages.py); `priority` 0 goes before 1 (new requests before card
+# refreshes); a pending row with a `coalesce_key` stands for every later one with the same.
 outbox = Table(
     "outbox",
     metadata,
@@ -98,6 +101,10 @@ outbox = Table(
     Column("kind", String(32), nullable=False),
     Column("chat_id", BigInteger, nullable=False),
     Column("ticket_id", Id, ForeignKey("tickets.id", ondelete="CASCADE")),
+    Column("audience", String(16), nullable=False, default="managers"),
+    Column("priority", SmallInteger, nullable=False, default=0),
+    Column("payload", Text),
+    Column("coalesce_key", String(64)),
     Column("state", String(16), nullable=False),
     Column("attempts", Integer, nullable=False, default=0),
     Column("created_at", UtcDateTime, nullable=False),
@@ -109,6 +116,7 @@ outbox = Table(
     Column("last_error", Text),
     Index("ix_outbox_state_next_attempt_at", "state", "next_attempt_at"),
     Index("ix_outbox_chat_id_state", "chat_id", "state"),
+    Index("ix_outbox_coalesce_key_state", "coalesce_key", "state"),
 )
 
 # aiogram FSM state, so a client half-way through the form survives a restart.
@@ -128,6 +136,17 @@ chat_migrations = Table(
     Column("old_chat_id", BigInteger, primary_key=True, autoincrement=False),
     Column("new_chat_id", BigInteger, nullable=False),
     Column("migrated_at", UtcDateTime, nullable=False),
+)
+
+# How far polling got, per bot: updates below `watermark` and those listed in `done` were
+# handled, so one Telegram delivers again after a crash is skipped rather than redone.
+update_ledger = Table(
+    "update_ledger",
+    metadata,
+    Column("bot_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("watermark", BigInteger, nullable=False),
+    Column("done", Text, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
 )
 
 # Clients who blocked the bot: what we owe them is recorded, not retried forever.

@@ -1,8 +1,12 @@
 """Keeping under Telegram's sending limits, so that 429 answers stay rare.
 
 Telegram allows about one message a second to a chat, twenty a minute to a group and
-thirty a second in all. Token buckets sized so no 60-second window can exceed the group
-limit (burst + rate x 60 <= 20), and likewise for the others.
+thirty a second in all. Token buckets sized so no window can exceed them (burst + rate x
+window <= limit). One budget serves the whole process: the outbox and the handlers' direct
+replies draw from it, and a person waiting for an answer goes first.
+
+This is the in-process implementation of `SendBudget`; several instances of the bot
+would share one (in Redis, say) behind the same interface.
 """
 
 from __future__ import annotations
@@ -10,10 +14,20 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from collections.abc import Callable
+
+
+class SendBudget(Protocol):
+    def chat_wait(self, chat_id: int) -> float: ...
+    def chat_capacity(self, chat_id: int) -> int: ...
+    async def acquire(
+        self, chat_id: int | None, *, urgent: bool, limit: float, wait_for_chat: bool = True
+    ) -> bool: ...
+    def hold(self, chat_id: int, seconds: float) -> None: ...
+    def forget_idle(self) -> None: ...
 
 
 @dataclass(slots=True)
@@ -31,7 +45,7 @@ class TokenBucket:
     def take(self, now: float) -> bool:
         """Spend a token if one is there."""
         self.refill(now)
-        if self.tokens < 1:
+        if self.tokens < 1 or now < self.held_until:
             return False
         self.tokens -= 1
         return True
@@ -73,6 +87,7 @@ class Pacer:
     clock: Callable[[], float] = time.monotonic
     _chats: dict[int, TokenBucket] = field(default_factory=dict)
     _total: TokenBucket | None = None
+    _urgent_waiting: int = 0
 
     def chat_wait(self, chat_id: int) -> float:
         """Seconds until the chat may receive another message (0: now)."""
@@ -83,26 +98,44 @@ class Pacer:
         bucket = self._chat(chat_id)
         now = self.clock()
         bucket.refill(now)
-        return 0 if now < bucket.held_until else int(bucket.tokens)
+        return 0 if now < bucket.held_until else max(0, int(bucket.tokens))
 
-    def total_wait(self) -> float:
-        return self._total_bucket().wait(self.clock())
+    async def acquire(
+        self, chat_id: int | None, *, urgent: bool, limit: float, wait_for_chat: bool = True
+    ) -> bool:
+        """Wait until one more message may go to `chat_id` and count it; False (nothing
+        counted) if that would take longer than `limit` seconds.
 
-    def spend(self, chat_id: int) -> None:
-        self._chat(chat_id).tokens -= 1
-        self._total_bucket().tokens -= 1
-
-    async def wait_for_total(self) -> None:
-        """Until the overall budget has room (a fraction of a second unless in a burst)."""
-        # The budget refills with time; there is no event to wait for.
-        while (wait := self.total_wait()) > 0:  # noqa: ASYNC110
-            await asyncio.sleep(wait)
-
-    def note_direct_send(self) -> None:
-        """A handler answered directly: it used the bot's overall budget too."""
-        bucket = self._total_bucket()
-        bucket.refill(self.clock())
-        bucket.tokens -= 1
+        Urgent callers (a person waiting for an answer) go before the others. Without
+        `wait_for_chat` only the overall budget is waited for: the chat's is counted (so
+        the outbox paces what follows) but a person's reply is not held back by it.
+        """
+        deadline = self.clock() + limit
+        while True:
+            now = self.clock()
+            total = self._total_bucket()
+            chat = self._chat(chat_id) if chat_id is not None else None
+            wait = total.wait(now)
+            if chat is not None and (wait_for_chat or now < chat.held_until):
+                wait = max(wait, chat.wait(now))
+            if not urgent and self._urgent_waiting and wait <= 0:
+                wait = 0.01  # let the waiting people go first
+            if wait <= 0:
+                total.tokens -= 1
+                if chat is not None:
+                    # Never more than a burst in debt: a chat recovers within seconds.
+                    chat.tokens = max(chat.tokens - 1, -chat.capacity)
+                return True
+            if now + wait > deadline:
+                return False
+            if urgent:
+                self._urgent_waiting += 1
+            try:
+                # The budget refills with time; there is no event to wait for.
+                await asyncio.sleep(wait)
+            finally:
+                if urgent:
+                    self._urgent_waiting -= 1
 
     def hold(self, chat_id: int, seconds: float) -> None:
         """Telegram said "retry after": nothing goes to that chat until then."""

@@ -1,7 +1,9 @@
 """The outbox worker: delivers what the database says Telegram is owed, whatever Telegram says.
 
-Order within a chat is kept: a failure postpones every pending message of that chat, so
-they go out in creation order once it is reachable again.
+Each message is handled on its own: whatever one raises is classified (outbox/failures.py)
+and costs the others nothing. Order within a chat and priority is kept: a failure
+postpones every pending message of that chat, so they go out in creation order once it is
+reachable again; a new request's card is not held back by card refreshes.
 """
 
 from __future__ import annotations
@@ -12,76 +14,76 @@ import logging
 import random
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from aiogram.exceptions import (
-    TelegramAPIError,
-    TelegramBadRequest,
-    TelegramForbiddenError,
-    TelegramMigrateToChat,
-    TelegramNetworkError,
-    TelegramRetryAfter,
-    TelegramUnauthorizedError,
-)
-from aiogram.types import ReplyKeyboardRemove
 from sqlalchemy.exc import SQLAlchemyError
 
-from vizteh_bot.db.repositories.outbox import OutboxKind, OutboxMessage
-from vizteh_bot.telegram import keyboards
+from vizteh_bot.db.repositories.outbox import FAILED, QUARANTINED
+from vizteh_bot.db.repositories.tickets import UnreadableTicket
+from vizteh_bot.domain.tickets import Ticket
+from vizteh_bot.outbox.failures import Failure, Outcome, classify
+from vizteh_bot.outbox.messages import OutboxKind, OutboxMessage
+from vizteh_bot.outbox.quarantine import fallback_for
+from vizteh_bot.outbox.senders import UnknownKind
 from vizteh_bot.telegram.render import cards
 
 if TYPE_CHECKING:
+    from collections.abc import Coroutine
     from zoneinfo import ZoneInfo
 
-    from aiogram import Bot
-
-    from vizteh_bot.db.repositories.outbox import OutboxRepository
-    from vizteh_bot.db.repositories.tickets import TicketRepository
-    from vizteh_bot.domain.tickets import Ticket
-    from vizteh_bot.outbox.pacing import Pacer
+    from vizteh_bot.db.uow import Store
+    from vizteh_bot.outbox.messages import Outgoing
+    from vizteh_bot.outbox.pacing import SendBudget
+    from vizteh_bot.outbox.senders import Senders
     from vizteh_bot.telegram.manager_chat import ManagerChat
     from vizteh_bot.texts import Translations
 
 logger = logging.getLogger(__name__)
-TicketsById = dict[int, "Ticket"]
+Found = dict[int, Ticket | UnreadableTicket]
 
 BATCH_SIZE = 50
-LEASE = timedelta(seconds=60)
+# Long enough for a batch's sends; a process that died frees its messages this late.
+LEASE = timedelta(seconds=30)
 IDLE_POLL_SECONDS = 5.0
+# Due messages that could not be claimed (held back behind a waiting one of their chat)
+# are looked at again after this, not in a busy loop.
+MIN_IDLE_SECONDS = 0.2
 MAX_BACKOFF_SECONDS = 60.0
-MAX_BAD_REQUEST_ATTEMPTS = 5
+# A chat that must wait longer than this for its next message is postponed in the
+# database instead, and the worker goes on with the others.
+MAX_INLINE_WAIT_SECONDS = 1.0
 # A digest shows at most this many new requests, so each keeps a readable share.
 DIGEST_MAX = 10
+_TICKET_KINDS = frozenset({OutboxKind.CARD.value, OutboxKind.CARD_REFRESH.value})
 
 
 class OutboxWorker:
     def __init__(
         self,
         *,
-        bot: Bot,
-        outbox: OutboxRepository,
-        tickets: TicketRepository,
+        store: Store,
+        senders: Senders,
         translations: Translations,
         zone: ZoneInfo,
         manager_chat: ManagerChat,
-        pacer: Pacer,
+        budget: SendBudget,
         worker_id: str,
-        request_timeout: float = 10.0,
         time_scale: float = 1.0,
     ) -> None:
-        self._bot = bot
-        self._outbox = outbox
-        self._tickets = tickets
+        self._store = store
+        self._senders = senders
         self._translations = translations
         self._zone = zone
         self._manager_chat = manager_chat
-        self._pacer = pacer
+        self._budget = budget
         self._worker_id = worker_id
-        self._request_timeout = int(max(1, request_timeout))
         self._time_scale = time_scale
         self._wakeup = asyncio.Event()
         self._stopping = False
         self._chat_ids: dict[int, int] = {}
+        # Cards whose digest Telegram refused: they go one by one, so only the bad one
+        # ends in quarantine.
+        self._alone: set[int] = set()
 
     def wake(self) -> None:
         self._wakeup.set()
@@ -93,27 +95,43 @@ class OutboxWorker:
 
     async def run(self) -> None:
         failures = 0
+        self._stopping = False
         while not self._stopping:
+            woken = self._wakeup.is_set()
+            self._wakeup.clear()
             try:
-                self._wakeup.clear()
-                batch = await self._outbox.claim(self._worker_id, BATCH_SIZE, LEASE)
+                batch = await self._claim() if woken or await self._anything_due() else []
                 if batch:
                     await self._deliver(batch)
                 else:
-                    await self._idle()
+                    await self._idle(at_least=0.0 if woken else MIN_IDLE_SECONDS)
                 failures = 0
-            except (SQLAlchemyError, OSError):
+            except (SQLAlchemyError, OSError, TimeoutError):
                 failures += 1
                 delay = self._backoff(failures)
-                logger.exception("Outbox: database unavailable, retrying in %.0f s", delay)
+                logger.exception("Outbox: database unavailable, retrying in %.1f s", delay)
                 await self._sleep(delay)
+        with contextlib.suppress(SQLAlchemyError, OSError, TimeoutError):
+            async with self._store.read() as uow:
+                await uow.outbox.release_worker(self._worker_id)
 
-    async def _idle(self) -> None:
-        due = await self._outbox.next_due_at()
+    async def _claim(self) -> list[OutboxMessage]:
+        async with self._store.read() as uow:
+            return await uow.outbox.claim(self._worker_id, BATCH_SIZE, LEASE)
+
+    async def _anything_due(self) -> bool:
+        """A read, so that an idle worker takes no write lock (SQLite has one for all)."""
+        async with self._store.read() as uow:
+            due = await uow.outbox.next_due_at()
+        return due is not None and due <= datetime.now(UTC)
+
+    async def _idle(self, at_least: float) -> None:
+        async with self._store.read() as uow:
+            due = await uow.outbox.next_due_at()
         timeout = IDLE_POLL_SECONDS
         if due is not None:
-            timeout = min(timeout, max(0.0, (due - datetime.now(UTC)).total_seconds()))
-        self._pacer.forget_idle()
+            timeout = min(timeout, max(at_least, (due - datetime.now(UTC)).total_seconds()))
+        self._budget.forget_idle()
         await self._sleep(timeout)
 
     async def _sleep(self, seconds: float) -> None:
@@ -124,197 +142,285 @@ class OutboxWorker:
         by_chat: dict[int, list[OutboxMessage]] = defaultdict(list)
         for message in batch:
             by_chat[message.chat_id].append(message)
-        # The batch's tickets in one query: every message renders one or more of them.
-        ticket_ids = sorted({message.ticket_id for message in batch if message.ticket_id})
-        found = {ticket.id: ticket for ticket in await self._tickets.get_many(ticket_ids)}
-        await asyncio.gather(
-            *(self._deliver_chat(messages, found) for messages in by_chat.values())
+        ticket_ids = sorted(
+            {m.ticket_id for m in batch if m.ticket_id is not None and m.kind in _TICKET_KINDS}
         )
+        async with self._store.read() as uow:
+            found = await uow.tickets.get_many(ticket_ids)
+        await asyncio.gather(*(self._deliver_chat(rows, found) for rows in by_chat.values()))
 
-    async def _deliver_chat(self, messages: list[OutboxMessage], found: TicketsById) -> None:
-        index = 0
-        while index < len(messages):
-            first = messages[index]
+    async def _deliver_chat(self, rows: list[OutboxMessage], found: Found) -> None:
+        remaining = list(rows)
+        while remaining:
+            first = remaining[0]
             chat_id = self._chat_ids.get(first.chat_id, first.chat_id)
-            wait = self._pacer.chat_wait(chat_id)
-            if wait > 0:
-                await self._outbox.postpone_chat(first.chat_id, _after(wait))
+            wait = self._budget.chat_wait(chat_id)
+            if wait > MAX_INLINE_WAIT_SECONDS or not await self._budget.acquire(
+                chat_id, urgent=False, limit=MAX_INLINE_WAIT_SECONDS
+            ):
+                await self._database(self._postpone(first.chat_id, max(wait, 0.1)))
                 return
-            await self._pacer.wait_for_total()
-            self._pacer.spend(chat_id)
-            done = await self._attempt(self._next_unit(messages, index, chat_id), chat_id, found)
-            if done == 0:
+            try:
+                unit = self._next_unit(remaining, chat_id, found)
+            except Exception:
+                # Sizing a digest renders its cards; the one that fails is found alone.
+                logger.exception("Could not group the cards for %s; sending one", chat_id)
+                unit = [first]
+            if not await self._attempt(unit, chat_id, found):
+                await self._database(self._release([m for m in remaining if m not in unit]))
                 return
-            index += done
+            remaining = [message for message in remaining if message not in unit]
 
     def _next_unit(
-        self, messages: list[OutboxMessage], index: int, chat_id: int
+        self, remaining: list[OutboxMessage], chat_id: int, found: Found
     ) -> list[OutboxMessage]:
-        """What one Telegram message can carry from `index` on.
+        """What one Telegram message can carry from the start of `remaining`.
 
         Cards waiting in a row for one chat, more than the chat can take right now, go out
         as a digest: a burst of requests then reaches a group within its 20-a-minute limit.
+        Refreshes of tickets shown in one message become one edit.
         """
-        run = []
-        for message in messages[index : index + DIGEST_MAX]:
-            if message.kind is not OutboxKind.TICKET_CARD:
+        first = remaining[0]
+        if first.kind == OutboxKind.CARD_REFRESH.value:
+            target = _shown_in(found.get(first.ticket_id or 0))
+            if target is None:
+                return [first]
+            return [
+                m
+                for m in remaining
+                if m.kind == first.kind and _shown_in(found.get(m.ticket_id or 0)) == target
+            ]
+        if first.kind != OutboxKind.CARD.value or first.id in self._alone:
+            return [first]
+        run: list[OutboxMessage] = []
+        tickets: list[Ticket] = []
+        for message in remaining[:DIGEST_MAX]:
+            ticket = found.get(message.ticket_id or 0)
+            if message.kind != first.kind or message.id in self._alone:
+                break
+            if not isinstance(ticket, Ticket):
                 break
             run.append(message)
-        if len(run) > 1 and len(run) > self._pacer.chat_capacity(chat_id):
-            return run
-        return messages[index : index + 1]
+            tickets.append(ticket)
+        if len(run) <= 1 or len(run) <= self._budget.chat_capacity(chat_id):
+            return [first]
+        return run[
+            : cards.digest_size(self._translations.default, tickets, self._zone, DIGEST_MAX)
+        ]
 
-    async def _attempt(self, unit: list[OutboxMessage], chat_id: int, found: TicketsById) -> int:
-        """Send one Telegram message; how many outbox rows are done (0: the chat must wait)."""
-        message = unit[0]
+    async def _attempt(self, unit: list[OutboxMessage], chat_id: int, found: Found) -> bool:
+        """Send one Telegram message for `unit`; False when the chat must wait."""
         try:
-            return await self._send(unit, chat_id, found)
-        except TelegramRetryAfter as error:
-            self._pacer.hold(chat_id, error.retry_after)
-            logger.warning(
-                "Telegram asks to wait %s s before writing to %s", error.retry_after, chat_id
-            )
-            await self._postpone(message, float(error.retry_after), error)
-        except TelegramMigrateToChat as error:
-            await self._follow_migration(message.chat_id, error.migrate_to_chat_id)
-        except TelegramForbiddenError as error:
-            return await self._unreachable(message, chat_id, error)
-        except TelegramBadRequest as error:
-            return await self._bad_request(message, chat_id, error)
-        except TelegramUnauthorizedError as error:
-            logger.critical("Telegram rejects the bot token (%s): check TOKEN", error.message)
-            await self._postpone(message, MAX_BACKOFF_SECONDS / self._time_scale, error)
-        except (TelegramAPIError, TelegramNetworkError, TimeoutError) as error:
-            delay = self._backoff(message.attempts + 1)
-            logger.warning(
-                "Sending outbox message %s failed (%s), retry in %.1f s", message.id, error, delay
-            )
-            await self._postpone(message, delay, error)
-        return 0
+            message_id = await self._send(unit, chat_id, found)
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:
+            return await self._failed(unit, chat_id, found, classify(error), error)
+        await self._database(self._sent(unit, chat_id, message_id))
+        return True
 
-    async def _send(self, unit: list[OutboxMessage], chat_id: int, found: TicketsById) -> int:
+    async def _send(self, unit: list[OutboxMessage], chat_id: int, found: Found) -> int | None:
         message = unit[0]
-        if message.kind is OutboxKind.TICKET_CARD:
-            return await self._send_cards(unit, chat_id, found)
-        ticket = found.get(message.ticket_id) if message.ticket_id else None
-        if ticket is None:
-            await self._outbox.give_up(message.id, "the ticket no longer exists")
-        elif message.kind is OutboxKind.CLIENT_CONFIRMATION:
-            texts = self._translations.for_language(ticket.client.language)
-            sent = await self._bot.send_message(
-                chat_id,
-                texts("ticket-accepted", number=ticket.id),
-                reply_markup=ReplyKeyboardRemove(),
-                request_timeout=self._request_timeout,
+        kind = message.known_kind()
+        if kind is OutboxKind.CARD:
+            return await self._senders.cards(chat_id, _tickets(unit, found))
+        if kind is OutboxKind.CARD_REFRESH:
+            tickets = _tickets(unit, found)
+            shown = _shown_in(tickets[0])
+            if shown is None:
+                return None  # the card is not out yet; when it goes, it shows this state
+            async with self._store.read() as uow:
+                in_message = await uow.tickets.on_manager_message(*shown)
+            return await self._senders.refresh(
+                self._chat_ids.get(shown[0], shown[0]), shown[1], in_message
             )
-            await self._outbox.mark_sent(message.id, sent.message_id)
-        elif message.kind is OutboxKind.CARD_REFRESH:
-            await self._refresh_card(message, ticket)
-        return 1
+        if kind is OutboxKind.NOTICE:
+            return await self._senders.notice(chat_id, message)
+        if kind is OutboxKind.TEXT:
+            return await self._senders.text(chat_id, message)
+        if kind is OutboxKind.COPY:
+            return await self._senders.copy(chat_id, message)
+        if kind is OutboxKind.DEFERRED_CALL:
+            return await self._senders.deferred_call(chat_id, message)
+        raise UnknownKind(f"unknown outbox kind {message.kind!r} (written by a newer version?)")
 
-    async def _send_cards(
-        self, unit: list[OutboxMessage], chat_id: int, found: TicketsById
-    ) -> int:
-        shown: list[Ticket] = []
-        for message in unit:  # up to the first missing ticket; the rest wait for a next pass
-            if message.ticket_id not in found:
-                break
-            shown.append(found[message.ticket_id])
-        if not shown:
-            await self._outbox.give_up(unit[0].id, "the ticket no longer exists")
-            return 1
-        texts = self._translations.default
-        shown = shown[: cards.fit_digest(texts, shown, self._zone, DIGEST_MAX)]
-        sent = await self._bot.send_message(
-            chat_id,
-            cards.manager_message(texts, shown, self._zone),
-            reply_markup=keyboards.manager_message(texts, shown),
-            request_timeout=self._request_timeout,
-        )
-        await self._outbox.mark_cards_sent(
-            [message.id for message in unit[: len(shown)]],
-            sent.message_id,
-            ticket_ids=[ticket.id for ticket in shown],
-            chat_id=chat_id,
-        )
-        if len(shown) > 1:
-            logger.info("Sent %s new requests to %s as one digest", len(shown), chat_id)
-        return len(shown)
+    async def _sent(self, unit: list[OutboxMessage], chat_id: int, message_id: int | None) -> None:
+        self._alone.difference_update(message.id for message in unit)
+        async with self._store.transaction() as uow:
+            if unit[0].kind == OutboxKind.CARD.value:
+                ticket_ids = [m.ticket_id for m in unit if m.ticket_id is not None]
+                await uow.tickets.shown_in(ticket_ids, chat_id, message_id)
+            await uow.outbox.mark_sent([m.id for m in unit], message_id)
+        if len(unit) > 1 and unit[0].kind == OutboxKind.CARD.value:
+            logger.info("Sent %s new requests to %s as one digest", len(unit), chat_id)
 
-    async def _refresh_card(self, message: OutboxMessage, ticket: Ticket) -> None:
-        if ticket.manager_message_id is None or ticket.manager_chat_id is None:
-            # The card is not out yet; when it goes, it shows the current status.
-            await self._outbox.mark_sent(message.id, None)
-            return
-        shown = await self._tickets.on_manager_message(
-            ticket.manager_chat_id, ticket.manager_message_id
-        )
-        texts = self._translations.default
-        try:
-            await self._bot.edit_message_text(
-                chat_id=self._chat_ids.get(ticket.manager_chat_id, ticket.manager_chat_id),
-                message_id=ticket.manager_message_id,
-                text=cards.manager_message(texts, shown, self._zone),
-                reply_markup=keyboards.manager_message(texts, shown),
-                request_timeout=self._request_timeout,
+    async def _failed(
+        self,
+        unit: list[OutboxMessage],
+        chat_id: int,
+        found: Found,
+        failure: Failure,
+        error: BaseException,
+    ) -> bool:
+        message = unit[0]
+        outcome = failure.outcome
+        if outcome is Outcome.SENT_UNREADABLE:
+            logger.warning(
+                "Telegram took outbox message %s but its answer was unreadable (%s)",
+                message.id,
+                failure.error,
             )
-        except TelegramBadRequest as error:
-            if "not modified" not in error.message:
-                raise
-        await self._outbox.mark_sent(message.id, ticket.manager_message_id)
+            await self._database(self._sent(unit, chat_id, failure.message_id))
+            return True
+        if outcome is Outcome.NOT_MODIFIED:
+            await self._database(self._sent(unit, chat_id, None))
+            return True
+        if outcome is Outcome.GONE:
+            await self._database(self._finish(unit, FAILED, "the message to edit was deleted"))
+            return True
+        if outcome is Outcome.RATE_LIMITED:
+            self._budget.hold(chat_id, failure.delay)
+            logger.warning(
+                "Telegram asks to wait %s s before writing to %s", failure.delay, chat_id
+            )
+            await self._database(self._postpone(message.chat_id, failure.delay, message, failure))
+            return False
+        if outcome is Outcome.MIGRATED and failure.migrate_to is not None:
+            await self._database(self._follow_migration(message.chat_id, failure.migrate_to))
+            return False
+        if outcome is Outcome.CHAT_UNREACHABLE:
+            return await self._unreachable(unit, chat_id, failure, error)
+        if outcome is Outcome.QUARANTINE:
+            return await self._quarantine(unit, found, failure)
+        if outcome is Outcome.UNAUTHORIZED:
+            logger.critical("Telegram rejects the bot token (%s): check TOKEN", failure.error)
+            delay = MAX_BACKOFF_SECONDS / self._time_scale
+            await self._database(self._postpone(message.chat_id, delay, message, failure))
+            return False
+        delay = self._backoff(message.attempts + 1)
+        logger.warning(
+            "Sending outbox message %s (%s) failed: %s; retry in %.1f s",
+            message.id,
+            _about(message),
+            failure.error,
+            delay,
+        )
+        await self._database(self._postpone(message.chat_id, delay, message, failure))
+        return False
 
     async def _unreachable(
-        self, message: OutboxMessage, chat_id: int, error: TelegramAPIError
-    ) -> int:
-        if message.kind.for_managers:
+        self, unit: list[OutboxMessage], chat_id: int, failure: Failure, error: BaseException
+    ) -> bool:
+        message = unit[0]
+        if message.for_managers:
             delay = self._backoff(message.attempts + 1)
             logger.warning(
-                "Cannot write to the manager chat %s (MANAGER_CHAT_ID): %s. Add the bot to that "
-                "chat or unblock it; requests wait in the outbox, next try in %.0f s",
+                "Cannot write to the manager chat %s (MANAGER_CHAT_ID): %s. Add the bot to "
+                "that chat, let it post there (not muted) or check the id; messages wait in "
+                "the outbox, next try in %.0f s",
                 chat_id,
-                error.message,
+                failure.error,
                 delay,
             )
-            await self._postpone(message, delay, error)
-            return 0
+            await self._database(self._postpone(message.chat_id, delay, message, failure))
+            return False
         logger.info(
-            "Client %s cannot be reached (%s); message %s dropped",
+            "Client %s cannot be reached (%s); %s kept as failed",
             chat_id,
-            error.message,
-            message.id,
+            failure.error,
+            _about(message),
         )
-        if isinstance(error, TelegramForbiddenError):
-            await self._outbox.record_blocked_client(chat_id)
-        await self._outbox.give_up(message.id, error.message)
-        return 1
+        blocked = "blocked" in failure.error.lower() or "deactivated" in failure.error.lower()
+        await self._database(
+            self._finish(unit, FAILED, failure.error, blocked_client=chat_id if blocked else None)
+        )
+        return True
 
-    async def _bad_request(
-        self, message: OutboxMessage, chat_id: int, error: TelegramBadRequest
-    ) -> int:
-        if "chat not found" in error.message.lower():
-            return await self._unreachable(message, chat_id, error)
-        if (
-            message.kind is OutboxKind.CARD_REFRESH
-            and "message to edit not found" in error.message
-        ):
-            await self._outbox.give_up(message.id, "the card was deleted in the chat")
-            return 1
-        if message.attempts + 1 >= MAX_BAD_REQUEST_ATTEMPTS:
-            logger.error(
-                "Telegram keeps refusing outbox message %s: %s", message.id, error.message
+    async def _quarantine(self, unit: list[OutboxMessage], found: Found, failure: Failure) -> bool:
+        if len(unit) > 1:
+            # One card of the digest may be the cause: each goes alone next.
+            self._alone.update(message.id for message in unit)
+            logger.warning(
+                "A digest of %s requests was refused (%s); sending them one by one",
+                len(unit),
+                failure.error,
             )
-            await self._outbox.give_up(message.id, error.message)
-            return 1
-        await self._postpone(message, self._backoff(message.attempts + 1), error)
-        return 0
+            await self._database(self._release(unit))
+            return True
+        message = unit[0]
+        logger.error(
+            "Outbox message %s (%s, chat %s) cannot be sent: %s; kept in quarantine and "
+            "shown to the managers",
+            message.id,
+            _about(message),
+            message.chat_id,
+            failure.error,
+        )
+        ticket = found.get(message.ticket_id) if message.ticket_id is not None else None
+        fallback = fallback_for(
+            self._translations.default,
+            message,
+            ticket,
+            failure.error,
+            self._manager_chat.current_id,
+        )
+        await self._database(self._finish(unit, QUARANTINED, failure.error, fallback=fallback))
+        self._alone.discard(message.id)
+        self.wake()
+        return True
+
+    async def _finish(
+        self,
+        unit: list[OutboxMessage],
+        state: str,
+        error: str,
+        *,
+        fallback: Outgoing | None = None,
+        blocked_client: int | None = None,
+    ) -> None:
+        async with self._store.transaction() as uow:
+            for message in unit:
+                await uow.outbox.finish(message.id, state, error)
+            if fallback is not None:
+                await uow.outbox.enqueue(fallback)
+            if blocked_client is not None:
+                await uow.outbox.record_blocked_client(blocked_client)
 
     async def _follow_migration(self, old_chat_id: int, new_chat_id: int) -> None:
         logger.warning("Chat %s became supergroup %s; following it", old_chat_id, new_chat_id)
         self._chat_ids[old_chat_id] = new_chat_id
         if old_chat_id in self._manager_chat:
             self._manager_chat.moved_to(new_chat_id)
-        await self._outbox.move_chat(old_chat_id, new_chat_id)
+        async with self._store.transaction() as uow:
+            await uow.outbox.move_chat(old_chat_id, new_chat_id)
         self._wakeup.set()
+
+    async def _postpone(
+        self,
+        chat_id: int,
+        seconds: float,
+        message: OutboxMessage | None = None,
+        failure: Failure | None = None,
+    ) -> None:
+        until = datetime.now(UTC) + timedelta(seconds=seconds)
+        async with self._store.transaction() as uow:
+            await uow.outbox.postpone_chat(
+                chat_id,
+                until,
+                failed_id=None if message is None else message.id,
+                error="" if failure is None else failure.error,
+            )
+
+    async def _release(self, unit: list[OutboxMessage]) -> None:
+        async with self._store.read() as uow:
+            await uow.outbox.release([message.id for message in unit])
+
+    async def _database(self, work: Coroutine[Any, Any, None]) -> None:
+        """Record an outcome; if the database fails now, the lease brings the rows back."""
+        try:
+            await work
+        except (SQLAlchemyError, OSError, TimeoutError):
+            logger.exception("Outbox: could not record a delivery outcome; it will be retried")
 
     def _backoff(self, attempt: int) -> float:
         """Exponential, capped, with jitter so many workers do not retry in step."""
@@ -322,13 +428,29 @@ class OutboxWorker:
         jitter = random.uniform(0.5, 1.0)  # noqa: S311 - jitter, not cryptography
         return ceiling * jitter / self._time_scale
 
-    async def _postpone(
-        self, message: OutboxMessage, seconds: float, error: BaseException
-    ) -> None:
-        await self._outbox.postpone_chat(
-            message.chat_id, _after(seconds), failed_id=message.id, error=str(error)
-        )
+
+def _tickets(unit: list[OutboxMessage], found: Found) -> list[Ticket]:
+    """The unit's tickets; a missing or unreadable one is raised, for its message alone."""
+    tickets = []
+    for message in unit:
+        ticket = found.get(message.ticket_id or 0)
+        if ticket is None:
+            raise LookupError(f"ticket {message.ticket_id} no longer exists")
+        if isinstance(ticket, UnreadableTicket):
+            raise ticket
+        tickets.append(ticket)
+    return tickets
 
 
-def _after(seconds: float) -> datetime:
-    return datetime.now(UTC) + timedelta(seconds=seconds)
+def _shown_in(ticket: Ticket | UnreadableTicket | None) -> tuple[int, int] | None:
+    if ticket is None or isinstance(ticket, UnreadableTicket):
+        return None
+    if ticket.manager_chat_id is None or ticket.manager_message_id is None:
+        return None
+    return ticket.manager_chat_id, ticket.manager_message_id
+
+
+def _about(message: OutboxMessage) -> str:
+    if message.ticket_id is None:
+        return message.kind
+    return f"{message.kind} of request #{message.ticket_id}"

@@ -1,4 +1,5 @@
-"""What the bot does, as plain functions the handlers call."""
+"""Submitting a ticket and changing its status: each change, its event and the messages it
+owes, in one transaction."""
 
 from __future__ import annotations
 
@@ -6,11 +7,20 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
 
+from sqlalchemy.exc import IntegrityError
+
+from vizteh_bot.db.repositories.tickets import Actor, TicketNotFound
 from vizteh_bot.domain.tickets import Client, NewTicket, TicketStatus
+from vizteh_bot.outbox import messages
+from vizteh_bot.telegram.render.fallback import full_text_parts
 
 if TYPE_CHECKING:
-    from vizteh_bot.db.repositories.tickets import Actor, StatusChange, TicketRepository
+    from collections.abc import Mapping
+    from typing import Any
+
+    from vizteh_bot.db.uow import Store, UnitOfWork
     from vizteh_bot.domain.tickets import Ticket
+    from vizteh_bot.texts import Texts
 
 RATE_WINDOW = timedelta(hours=1)
 
@@ -32,49 +42,77 @@ class Submission:
     created: bool
 
 
-async def ensure_may_submit(tickets: TicketRepository, client_id: int, limit: int) -> None:
+@dataclass(frozen=True, slots=True)
+class StatusChange:
+    ticket: Ticket
+    changed: bool
+
+
+async def ensure_may_submit(store: Store, client_id: int, limit: int) -> None:
     """Raise TooManyTickets when the client has used up this hour's requests."""
-    since = datetime.now(UTC) - RATE_WINDOW
-    count = await tickets.count_recent_by_client(client_id, since)
-    if count >= limit:
-        oldest = await tickets.oldest_recent_by_client(client_id, since)
-        retry_at = (oldest or datetime.now(UTC)) + RATE_WINDOW
-        raise TooManyTickets(count, retry_at)
+    async with store.read() as uow:
+        await _check_rate(uow, client_id, limit)
 
 
 async def submit_ticket(
-    tickets: TicketRepository,
+    store: Store,
     delivery: Wakeable,
     *,
     client: Client,
-    form: dict[str, str],
+    form: Mapping[str, Any],
     manager_chat_id: int,
     limit_per_hour: int,
 ) -> Submission:
-    """Commit the ticket with its outgoing messages, then wake the outbox worker.
+    """Store the ticket with its event, its card and the client's «принята», then wake the
+    outbox worker.
 
     The form's id is the idempotency key: a double tap or a replayed update finds the
     ticket the first one created.
     """
     new = NewTicket(
         client=client,
-        name=form["name"],
-        phone=form["phone"],
-        text=form["text"],
+        name=str(form["name"]),
+        phone=str(form["phone"]),
+        text=str(form["text"]),
         submission_key=f"{client.user_id}:{form['form_id']}",
     )
-    existing = await tickets.find_by_submission_key(new.submission_key)
-    if existing is not None:
+    try:
+        async with store.transaction() as uow:
+            existing = await uow.tickets.by_submission_key(new.submission_key)
+            if existing is not None:
+                return Submission(existing, created=False)
+            await _check_rate(uow, client.user_id, limit_per_hour)
+            now = datetime.now(UTC)
+            ticket = await uow.tickets.insert(new, now)
+            await uow.tickets.add_event(
+                ticket.id, None, TicketStatus.OPEN, Actor(client.user_id, client.full_name), now
+            )
+            await uow.outbox.enqueue(
+                messages.card(ticket.id, manager_chat_id),
+                messages.notice(
+                    client.user_id,
+                    messages.Audience.CLIENT,
+                    "ticket-accepted",
+                    locale=client.language,
+                    ticket_id=ticket.id,
+                    remove_keyboard=True,
+                    number=ticket.id,
+                ),
+                now=now,
+            )
+    except IntegrityError:
+        # A double tap or a replayed update raced us: the first one's ticket stands.
+        async with store.read() as uow:
+            existing = await uow.tickets.by_submission_key(new.submission_key)
+        if existing is None:
+            raise
         return Submission(existing, created=False)
-    await ensure_may_submit(tickets, client.user_id, limit_per_hour)
-    ticket, created = await tickets.create(new, manager_chat_id)
-    if created:
-        delivery.wake()
-    return Submission(ticket, created)
+    delivery.wake()
+    return Submission(ticket, created=True)
 
 
 async def change_status(
-    tickets: TicketRepository,
+    store: Store,
     delivery: Wakeable,
     *,
     ticket_id: int,
@@ -82,7 +120,65 @@ async def change_status(
     actor: Actor,
     manager_chat_id: int,
 ) -> StatusChange:
-    change = await tickets.set_status(ticket_id, new_status, actor, manager_chat_id)
-    if change.changed:
+    """Move the ticket to `new_status`; the card shows it once the outbox refreshes it."""
+    async with store.transaction() as uow:
+        now = datetime.now(UTC)
+        changed = await uow.tickets.set_status(ticket_id, new_status, actor, now)
+        if changed:
+            # Only two statuses exist, so the one before is the other.
+            old = TicketStatus.OPEN if new_status is TicketStatus.CLOSED else TicketStatus.CLOSED
+            await uow.tickets.add_event(ticket_id, old, new_status, actor, now)
+            await uow.outbox.enqueue(messages.card_refresh(ticket_id, manager_chat_id), now=now)
+        ticket = await uow.tickets.get(ticket_id)
+    if ticket is None:
+        raise TicketNotFound(ticket_id)
+    if changed:
         delivery.wake()
-    return change
+    return StatusChange(ticket, changed)
+
+
+async def _check_rate(uow: UnitOfWork, client_id: int, limit: int) -> None:
+    since = datetime.now(UTC) - RATE_WINDOW
+    count = await uow.tickets.count_recent_by_client(client_id, since)
+    if count >= limit:
+        oldest = await uow.tickets.oldest_recent_by_client(client_id, since)
+        retry_at = (oldest or datetime.now(UTC)) + RATE_WINDOW
+        raise TooManyTickets(count, retry_at)
+
+
+async def send_full_text(
+    store: Store,
+    delivery: Wakeable,
+    texts: Texts,
+    *,
+    ticket_id: int,
+    manager_chat_id: int,
+    reply_to_message_id: int | None,
+) -> bool:
+    """Queue a request's whole text for the managers, as replies to its card; False if there
+    is no such request."""
+    async with store.transaction() as uow:
+        ticket = await uow.tickets.get(ticket_id)
+        if ticket is None:
+            return False
+        parts = full_text_parts(texts, number=ticket.id, text=ticket.text)
+        await uow.outbox.enqueue(
+            *(
+                messages.text(
+                    manager_chat_id,
+                    messages.Audience.MANAGERS,
+                    part,
+                    ticket_id=ticket.id,
+                    reply_to_message_id=reply_to_message_id,
+                )
+                for part in parts
+            )
+        )
+    delivery.wake()
+    return True
+
+
+async def find_submission(store: Store, client_id: int, form_id: str) -> Ticket | None:
+    """The ticket a client's form made, if it was sent."""
+    async with store.read() as uow:
+        return await uow.tickets.by_submission_key(f"{client_id}:{form_id}")
