@@ -294,8 +294,8 @@ async def test_token_never_appears_in_the_logs_of_a_running_bot(
         menu = await client.send_command("/start")
         assert "Здравствуйте, Анна" in (menu.text or "")
         # A failing call too: its error is logged with a traceback, which must not carry the
-        # token either.
-        api.inject("sendMessage", chat_id=5002, error=Fault.server_error())
+        # token either. (A 5xx would be retried; a 400 is not.)
+        api.inject("sendMessage", chat_id=5002, error=Fault.bad_request("message is too long"))
         stranger = TelegramUser(api, 5002, first_name="Гость")
         stranger.send_nowait("привет")
         await api.wait_for_call(lambda call: call.chat_id == 5002 and not call.ok)

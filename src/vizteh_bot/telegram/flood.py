@@ -1,15 +1,13 @@
-"""Protection against floods and replays, in front of every handler."""
+"""Protection against floods, in front of every handler."""
 
 from __future__ import annotations
 
 import logging
 import time
-from collections import OrderedDict
 from typing import TYPE_CHECKING, Any
 
 from aiogram import BaseMiddleware
 from aiogram.exceptions import TelegramAPIError
-from aiogram.types import Update
 
 from vizteh_bot.outbox.pacing import TokenBucket
 
@@ -24,36 +22,12 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-REMEMBERED_UPDATES = 10_000
 # A person filling the form sends an update every few seconds; ten in a burst and then
 # three a second is far beyond that, and cheap to drop when a script exceeds it.
 UPDATES_PER_SECOND = 3.0
 UPDATE_BURST = 10.0
 TRACKED_USERS = 10_000
 WARNING_INTERVAL_SECONDS = 30.0
-
-
-class DropRepeatedUpdates(BaseMiddleware):
-    """Skip an update already handled: a webhook retry or a polling replay after a restart."""
-
-    def __init__(self, remembered: int = REMEMBERED_UPDATES) -> None:
-        self._seen: OrderedDict[int, None] = OrderedDict()
-        self._remembered = remembered
-
-    async def __call__(
-        self,
-        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
-        event: TelegramObject,
-        data: dict[str, Any],
-    ) -> Any:
-        if isinstance(event, Update):
-            if event.update_id in self._seen:
-                logger.info("Update %s arrived again; skipped", event.update_id)
-                return None
-            self._seen[event.update_id] = None
-            if len(self._seen) > self._remembered:
-                self._seen.popitem(last=False)
-        return await handler(event, data)
 
 
 class ThrottleClients(BaseMiddleware):

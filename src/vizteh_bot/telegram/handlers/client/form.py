@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING
 
 from aiogram import F, Router
 from aiogram.enums import ChatType
-from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import StateFilter
 from aiogram.types import CallbackQuery, Message, ReplyKeyboardRemove
 
@@ -18,25 +17,19 @@ from vizteh_bot.domain.input import (
     clean_phone,
     clean_text,
 )
-from vizteh_bot.services.tickets import TooManyTickets, submit_ticket
 from vizteh_bot.telegram import keyboards
 from vizteh_bot.telegram.callbacks import FormAction, FormCallback
 from vizteh_bot.telegram.filters import Magic
-from vizteh_bot.telegram.handlers.client import client_of
-from vizteh_bot.telegram.render import cards
+from vizteh_bot.telegram.render.summary import form_summary
+from vizteh_bot.telegram.replay import answered
 from vizteh_bot.telegram.states import TicketForm
 
 if TYPE_CHECKING:
     from collections.abc import Callable
-    from zoneinfo import ZoneInfo
 
     from aiogram.fsm.context import FSMContext
     from aiogram.fsm.state import State
 
-    from vizteh_bot.config import Settings
-    from vizteh_bot.db.repositories.tickets import TicketRepository
-    from vizteh_bot.services.tickets import Wakeable
-    from vizteh_bot.telegram.manager_chat import ManagerChat
     from vizteh_bot.texts import Texts
 
 logger = logging.getLogger(__name__)
@@ -60,8 +53,11 @@ async def ask_step(message: Message, state: FSMContext, texts: Texts, step: Stat
     """Move the form to `step` and ask its question (or show the summary to confirm)."""
     await state.set_state(step)
     if step == TicketForm.confirming:
-        summary = cards.form_summary(texts, await state.get_data())
-        sent = await message.answer(summary, reply_markup=keyboards.confirmation(texts))
+        data = await state.get_data()
+        page = form_summary(texts, data)
+        sent = await message.answer(
+            page, reply_markup=keyboards.confirmation(texts, str(data.get("form_id", "")))
+        )
         # Only this summary's Send counts; older ones (before a "back") are stale.
         await state.update_data(summary_id=sent.message_id)
         return
@@ -76,7 +72,7 @@ async def ask_step(message: Message, state: FSMContext, texts: Texts, step: Stat
 async def _accept(
     message: Message, state: FSMContext, texts: Texts, field: str, value: str, next_step: State
 ) -> None:
-    data = await state.update_data({field: value})
+    data = await state.update_data({field: value, **answered(message)})
     step = TicketForm.confirming if data.get("editing") else next_step
     await ask_step(message, state, texts, step)
 
@@ -125,7 +121,11 @@ async def phone_shared(message: Message, state: FSMContext, texts: Texts) -> Non
 
 
 async def not_text_entered(message: Message, state: FSMContext, texts: Texts) -> None:
-    """A sticker, photo, voice… where the form expects words."""
+    """A sticker, photo, voice… where the form expects words; an album is asked about once."""
+    if message.media_group_id is not None:
+        if (await state.get_data()).get("album") == message.media_group_id:
+            return
+        await state.update_data(album=message.media_group_id)
     current = await state.get_state()
     step = next(s for s in _FIELD_STEPS.values() if s.state == current)
     await message.answer(texts("error-not-text", question=_question(texts, step)))
@@ -141,59 +141,17 @@ async def confirmation_typed(message: Message, texts: Texts) -> None:
     )
 
 
-async def send_pressed(
-    query: CallbackQuery,
-    state: FSMContext,
-    texts: Texts,
-    tickets: TicketRepository,
-    delivery: Wakeable,
-    settings: Settings,
-    manager_chat: ManagerChat,
-    zone: ZoneInfo,
-) -> None:
-    form = await state.get_data()
-    pressed = query.message.message_id if query.message else None
-    if form.get("summary_id", pressed) != pressed:
-        await query.answer(texts("error-button-stale"), show_alert=True)
-        return
-    try:
-        submission = await submit_ticket(
-            tickets,
-            delivery,
-            client=client_of(query.from_user, texts.locale),
-            form=form,
-            manager_chat_id=manager_chat.current_id,
-            limit_per_hour=settings.tickets_per_hour,
-        )
-    except TooManyTickets as limit:
-        retry_at = f"{limit.retry_at.astimezone(zone):%H:%M}"
-        await query.answer(
-            texts("error-too-many-tickets", count=limit.count, time=retry_at), show_alert=True
-        )
-        return
-    await state.clear()
-    await query.answer(texts("form-sending" if submission.created else "form-already-sent"))
-    if not submission.created or not isinstance(query.message, Message):
-        return
-    try:
-        await query.message.edit_text(cards.form_summary(texts, form, sent=True))
-    except TelegramAPIError as error:
-        # Cosmetic only: the ticket is committed and the confirmation is in the outbox.
-        logger.warning(
-            "Could not mark the summary of ticket %s as sent: %s", submission.ticket.id, error
-        )
-
-
 async def edit_pressed(query: CallbackQuery, texts: Texts) -> None:
     await query.answer(texts("form-choose-field"))
     if isinstance(query.message, Message):
         await query.message.edit_reply_markup(reply_markup=keyboards.field_choice(texts))
 
 
-async def edit_back_pressed(query: CallbackQuery, texts: Texts) -> None:
+async def edit_back_pressed(query: CallbackQuery, state: FSMContext, texts: Texts) -> None:
     await query.answer()
     if isinstance(query.message, Message):
-        await query.message.edit_reply_markup(reply_markup=keyboards.confirmation(texts))
+        form_id = str((await state.get_data()).get("form_id", ""))
+        await query.message.edit_reply_markup(reply_markup=keyboards.confirmation(texts, form_id))
 
 
 async def field_chosen(
@@ -232,9 +190,6 @@ def create_router() -> Router:
     message.register(confirmation_typed, StateFilter(TicketForm.confirming))
     callback = router.callback_query
     in_confirmation = StateFilter(TicketForm.confirming)
-    callback.register(
-        send_pressed, in_confirmation, FormCallback.filter(F.action == FormAction.SEND)
-    )
     callback.register(
         edit_pressed, in_confirmation, FormCallback.filter(F.action == FormAction.EDIT)
     )

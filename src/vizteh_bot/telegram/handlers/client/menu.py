@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from aiogram import F, Router
 from aiogram.enums import ChatType
-from aiogram.exceptions import TelegramBadRequest
+from aiogram.exceptions import ClientDecodeError, TelegramAPIError
 from aiogram.filters import Command, CommandStart
 from aiogram.types import CallbackQuery, Message, ReplyKeyboardRemove
 
@@ -18,6 +18,8 @@ from vizteh_bot.telegram.callbacks import MenuAction, MenuCallback
 from vizteh_bot.telegram.filters import Magic
 from vizteh_bot.telegram.handlers.client.form import ask_step
 from vizteh_bot.telegram.render.cards import quote
+from vizteh_bot.telegram.render.fit import CAPTION_LIMIT, visible_length
+from vizteh_bot.telegram.replies import ReplyNotSent, impatient
 from vizteh_bot.telegram.states import TicketForm
 
 if TYPE_CHECKING:
@@ -26,11 +28,12 @@ if TYPE_CHECKING:
     from aiogram.fsm.context import FSMContext
 
     from vizteh_bot.config import Settings
-    from vizteh_bot.db.repositories.tickets import TicketRepository
+    from vizteh_bot.db.uow import Store
     from vizteh_bot.texts import Texts
 
 logger = logging.getLogger(__name__)
-CAPTION_LIMIT = 1024
+# The photo is a nicety: after this long without it, the client gets the text alone.
+PHOTO_PATIENCE_SECONDS = 5.0
 
 
 async def cmd_start(message: Message, state: FSMContext, texts: Texts) -> None:
@@ -47,25 +50,25 @@ async def new_ticket_requested(
     message: Message,
     state: FSMContext,
     texts: Texts,
-    tickets: TicketRepository,
+    store: Store,
     settings: Settings,
     zone: ZoneInfo,
 ) -> None:
     assert message.from_user is not None
-    await _start_form(message, message.from_user.id, state, texts, tickets, settings, zone)
+    await _start_form(message, message.from_user.id, state, texts, store, settings, zone)
 
 
 async def new_ticket_pressed(
     query: CallbackQuery,
     state: FSMContext,
     texts: Texts,
-    tickets: TicketRepository,
+    store: Store,
     settings: Settings,
     zone: ZoneInfo,
 ) -> None:
     await query.answer()
     if isinstance(query.message, Message):
-        await _start_form(query.message, query.from_user.id, state, texts, tickets, settings, zone)
+        await _start_form(query.message, query.from_user.id, state, texts, store, settings, zone)
 
 
 async def _start_form(
@@ -73,12 +76,12 @@ async def _start_form(
     client_id: int,
     state: FSMContext,
     texts: Texts,
-    tickets: TicketRepository,
+    store: Store,
     settings: Settings,
     zone: ZoneInfo,
 ) -> None:
     try:
-        await ensure_may_submit(tickets, client_id, settings.tickets_per_hour)
+        await ensure_may_submit(store, client_id, settings.tickets_per_hour)
     except TooManyTickets as limit:
         retry_at = f"{limit.retry_at.astimezone(zone):%H:%M}"
         await message.answer(texts("error-too-many-tickets", count=limit.count, time=retry_at))
@@ -89,14 +92,17 @@ async def _start_form(
 
 async def about_requested(message: Message, texts: Texts, settings: Settings) -> None:
     about = texts("about-text")
-    fits_caption = len(about) <= CAPTION_LIMIT
+    fits_caption = visible_length(about) <= CAPTION_LIMIT
     if settings.photo_id:
         try:
-            await message.answer_photo(settings.photo_id, caption=about if fits_caption else None)
-        except TelegramBadRequest as error:
-            logger.warning(
-                "PHOTO_ID is refused by Telegram (%s); sending the text alone", error.message
-            )
+            with impatient(PHOTO_PATIENCE_SECONDS):
+                await message.answer_photo(
+                    settings.photo_id, caption=about if fits_caption else None
+                )
+        except (TelegramAPIError, ClientDecodeError, ReplyNotSent, TimeoutError) as error:
+            # Refused (a wrong PHOTO_ID), a 5xx, a timeout, a proxy's error page: whatever
+            # it was, the client still gets the text.
+            logger.warning("Could not send PHOTO_ID (%s); sending the text alone", error)
         else:
             if fits_caption:
                 return
