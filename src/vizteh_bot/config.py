@@ -35,7 +35,7 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
 
     tickets_per_hour: int = Field(default=5, ge=1)
-    # Seconds the outbox waits for Telegram to answer one send before retrying it.
+    # Seconds the bot waits for Telegram to answer one request before retrying it.
     telegram_timeout: float = Field(default=10.0, gt=0)
     # Only for a fake Bot API whose clock runs faster (tests): divides the outbox's pacing
     # and retry delays. Telegram's own clock is 1.
