@@ -7,10 +7,18 @@ from pathlib import Path
 from typing import Any
 
 from support.bot_process import BotProcess, bot_environment
+from support.data import RequestFactory
 from support.fake_bot_api import FakeBotAPI
-from support.form_driver import fill_until_summary, press_nowait
-from support.scenarios import accepted_numbers, burst, crash, stored_ticket_ids, wait_until_shown
-from support.telegram_user import TelegramUser
+from support.scenarios import (
+    accepted_numbers,
+    burst,
+    crash,
+    fill_request,
+    make_user,
+    press_send_nowait,
+    stored_ticket_ids,
+    wait_until_shown,
+)
 
 SCALE = 10.0
 
@@ -41,6 +49,8 @@ async def test_sigkill_mid_load_loses_no_accepted_request(
     assert result.lost == []
     assert result.delivered == result.created
     assert result.duplicated_messages_ok, f"more than one message repeated: {result.shown_twice}"
+    assert result.told_accepted == result.created, "a stored request was never confirmed"
+    # The one confirmation in flight at the kill may go out again; no more than that.
     assert all(len(numbers) <= 2 for numbers in accepted_numbers(api).values())
 
 
@@ -57,8 +67,12 @@ async def test_burst_through_the_real_process_under_telegram_limits(
     assert result.created == 200
     assert result.lost == []
     assert result.shown_twice == []
+    told = accepted_numbers(api)
+    assert len(told) == 200, "a client was never told «принята»"
+    assert all(len(numbers) == 1 for numbers in told.values()), "«принята» sent twice"
     assert result.told_accepted == 200
-    assert result.rate_limited_outbox <= 5, "the pacer should keep 429s rare"
+    # How many 429s, messages and seconds it took depends on the machine's speed:
+    # benchmarks/bench_flow.py (--limits) and delivery_figures.py print those.
 
 
 async def test_sigterm_finishes_handlers_and_stops_cleanly(
@@ -67,13 +81,14 @@ async def test_sigterm_finishes_handlers_and_stops_cleanly(
     bot = start_process(api, database, tmp_path)
     await bot.start()
     try:
-        clients = [TelegramUser(api, 40_000 + i, first_name=f"T{i}") for i in range(20)]
+        requests = RequestFactory(3).requests(20)
+        clients = [make_user(api, 40_000 + i, request) for i, request in enumerate(requests)]
         summaries = await asyncio.gather(
-            *(fill_until_summary(c, f"Клиент {i}", "Текст") for i, c in enumerate(clients))
+            *(fill_request(c, request) for c, request in zip(clients, requests, strict=True))
         )
         mark = api.mark()
         for client, summary in zip(clients, summaries, strict=True):
-            press_nowait(client, "✅ Отправить", summary)
+            press_send_nowait(client, summary)
         await api.wait_for_call(lambda call: call.method == "answerCallbackQuery", start=mark)
         code = await bot.terminate()
         log = bot.log()

@@ -7,19 +7,37 @@ benchmarks/delivery_figures.py prints it for a run at Telegram's real pace.
 from __future__ import annotations
 
 import asyncio
+import re
 import time
+import uuid
 from collections import Counter
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from support.bot_process import BotProcess
-from support.delivery_helpers import TICKET_NUMBER, delivered_cards, ticket_numbers
-from support.fake_bot_api import FakeBotAPI
+from support.data import Request, RequestFactory
+from support.fake_bot_api import ApiCall, FakeBotAPI
 from support.fake_faults import RealisticRateLimiter
-from support.form_driver import fill_until_summary, fill_until_text, press_nowait
 from support.telegram_user import MANAGER_CHAT_ID, TelegramUser
+from vizteh_bot.domain.tickets import Client
+from vizteh_bot.services.tickets import submit_ticket
 
-ACCEPTED = ("принята", "accepted")
+if TYPE_CHECKING:
+    from vizteh_bot.app.application import Application
+
+# A client's name or text may say «Заявка №7» too; in a card it is HTML-escaped, so only
+# the template's own bold heading (a card's, or a digest line's) has a tag around it.
+CARD_HEADING = re.compile(r"<b>(?:Заявка №|Request #)(\d+)</b>")
+# A fallback card (plain text: values unescaped) is recognised by how it starts.
+FALLBACK_HEADING = re.compile(r"\A⚠️ (?:Заявка №|Request #|#)(\d+)\b")
+# «✅ Заявка №N принята!» names its ticket on its first line, where no value of the
+# client's is (a summary's first line is its title).
+CONFIRMATION = re.compile(r"\A[^\n]*?(?:Заявка №|Request #)(\d+)[^\n]*?(?:принята|accepted)")
+# Buttons by their callback data: a client's language changes their labels.
+NEW_REQUEST = "m:new"
+SEND = "f:send"
+BURST_SEED = 1
+CRASH_SEED = 2
 
 
 @dataclass
@@ -51,36 +69,146 @@ class Outcome:
         ]
 
 
+def profile_names(request: Request) -> tuple[str, str | None]:
+    """The Telegram profile of the person who typed `request`: the name they typed as first
+    and last name, at most 64 characters each (as Telegram allows)."""
+    first, _, last = " ".join(request.name.split()).partition(" ")
+    return first[:64] or request.name[:64], last[:64] or None
+
+
+def make_user(api: FakeBotAPI, user_id: int, request: Request) -> TelegramUser:
+    """The person who types `request`, with a Telegram profile and language to match."""
+    first, last = profile_names(request)
+    return TelegramUser(api, user_id, first, language_code=request.language, last_name=last)
+
+
+async def submit_request(app: Application, user_id: int, request: Request) -> int:
+    """Commit `request` as the form stores it (cleaned) through the service Send calls."""
+    cleaned = request.cleaned()
+    first, last = profile_names(request)
+    submission = await submit_ticket(
+        app.store,
+        app.delivery,
+        client=Client(user_id, f"{first} {last or ''}".strip(), None, request.language),
+        form={
+            "form_id": uuid.uuid4().hex,
+            "name": cleaned.name,
+            "phone": cleaned.phone,
+            "text": cleaned.text,
+        },
+        manager_chat_id=app.manager_chat.current_id,
+        limit_per_hour=1000,
+    )
+    return submission.ticket.id
+
+
+def button_data(user: TelegramUser, message: ApiCall, action: str) -> str:
+    """The callback data of the button for `action` (e.g. "f:send") under `message`."""
+    stored = user.api.get_message(user.chat_id, message.message_id or 0) or {}
+    rows = (stored.get("reply_markup") or {}).get("inline_keyboard") or []
+    for button in (button for row in rows for button in row):
+        data = str(button.get("callback_data", ""))
+        if data == action or data.startswith(f"{action}:"):
+            return data
+    raise AssertionError(f"no {action!r} button under {message.describe()}")
+
+
+async def fill_until_text(user: TelegramUser, request: Request) -> None:
+    """/start, «Оставить заявку», `request`'s name and phone: the text is owed now."""
+    menu = await user.send_command("/start", timeout=10)
+    data = button_data(user, menu, NEW_REQUEST)
+    await user.press_callback(data, menu.message_id or 0, timeout=10)
+    await user.expect("sendMessage", timeout=10)
+    await user.send(request.name, timeout=10)
+    await user.send(request.phone, timeout=10)
+
+
+async def fill_request(user: TelegramUser, request: Request) -> ApiCall:
+    """The whole form with `request`'s name, phone and text; returns the summary."""
+    await fill_until_text(user, request)
+    return await user.send(request.text, timeout=10)
+
+
+async def press_send(user: TelegramUser, summary: ApiCall) -> ApiCall:
+    """«✅ Отправить» (or «✅ Send») under `summary`; returns the bot's answer to the press."""
+    data = button_data(user, summary, SEND)
+    return await user.press_callback(data, summary.message_id or 0, timeout=10)
+
+
+def press_send_nowait(user: TelegramUser, summary: ApiCall) -> None:
+    """Press Send and do not wait for the bot (a burst, or a crash test)."""
+    user.press_nowait(button_data(user, summary, SEND), summary.message_id or 0)
+
+
+def card_numbers(text: str, *, html: bool = True) -> list[int]:
+    """The tickets a manager-chat message shows (a digest shows several)."""
+    if not html:
+        return [int(match.group(1)) for match in [FALLBACK_HEADING.match(text)] if match]
+    return [int(number) for number in CARD_HEADING.findall(text)]
+
+
+def confirmation_number(text: str) -> int | None:
+    """The ticket a «Заявка №N принята» message names; None for any other message."""
+    match = CONFIRMATION.match(text)
+    return int(match.group(1)) if match else None
+
+
+def cards_shown(api: FakeBotAPI) -> list[ApiCall]:
+    """The messages that reached the manager chat and show at least one ticket."""
+    return [call for call in api.calls_for("sendMessage", chat_id=MANAGER_CHAT_ID) if shows(call)]
+
+
+def shows(call: ApiCall) -> list[int]:
+    if not call.ok:
+        return []
+    return card_numbers(call.text or "", html=call.params.get("parse_mode") is not None)
+
+
+def shown_numbers(calls: list[ApiCall]) -> list[int]:
+    """Every ticket number the managers could read, in the order the messages arrived."""
+    return [number for call in calls for number in shows(call)]
+
+
 def accepted_numbers(api: FakeBotAPI) -> dict[int, list[int]]:
     """The ticket numbers each client was told were accepted, by chat."""
     told: dict[int, list[int]] = {}
     for call in api.calls_for("sendMessage"):
-        text = call.text or ""
-        if call.ok and (call.chat_id or 0) > 0 and any(word in text for word in ACCEPTED):
-            match = TICKET_NUMBER.search(text)
-            if match:
-                told.setdefault(call.chat_id or 0, []).append(int(match.group(1)))
+        if call.ok and (call.chat_id or 0) > 0:
+            number = confirmation_number(call.text or "")
+            if number is not None:
+                told.setdefault(call.chat_id or 0, []).append(number)
     return told
 
 
 async def wait_until_shown(api: FakeBotAPI, numbers: set[int], timeout: float) -> None:
     async def shown() -> None:
-        while not numbers <= set(ticket_numbers(delivered_cards(api, MANAGER_CHAT_ID))):
+        while not numbers <= set(shown_numbers(cards_shown(api))):
             await asyncio.sleep(0.1)
 
     try:
         await asyncio.wait_for(shown(), timeout)
     except TimeoutError:
-        seen = set(ticket_numbers(delivered_cards(api, MANAGER_CHAT_ID)))
+        seen = set(shown_numbers(cards_shown(api)))
         raise AssertionError(f"never shown to managers: {sorted(numbers - seen)}") from None
 
 
+async def wait_until_told(api: FakeBotAPI, numbers: set[int], timeout: float) -> None:
+    """Until every ticket in `numbers` was confirmed to its client, or `timeout` passed
+    (the caller asserts on what it then finds)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        told = {number for each in accepted_numbers(api).values() for number in each}
+        if numbers <= told:
+            return
+        await asyncio.sleep(0.1)
+
+
 def outcome(api: FakeBotAPI, stored: set[int], started: float) -> Outcome:
-    cards = delivered_cards(api, MANAGER_CHAT_ID)
-    shown = Counter(ticket_numbers(cards))
+    cards = cards_shown(api)
+    shown = Counter(shown_numbers(cards))
     twice = sorted(number for number, count in shown.items() if count > 1)
     # At most the one message in flight at a failure may repeat: a card or one digest.
-    one_message = not twice or any(set(twice) <= set(ticket_numbers([call])) for call in cards)
+    one_message = not twice or any(set(twice) <= set(shows(call)) for call in cards)
     last = max((call.at for call in cards), default=started)
     told = [number for numbers in accepted_numbers(api).values() for number in numbers]
     return Outcome(
@@ -106,52 +234,64 @@ async def stored_ticket_ids(bot: BotProcess) -> set[int]:
     return {row["id"] for row in await bot.rows("SELECT id FROM tickets")}
 
 
-async def burst(api: FakeBotAPI, bot: BotProcess, *, clients: int, scale: float) -> Outcome:
-    """`clients` people fill the form, then all press Send at once against Telegram's limits."""
-    users = [TelegramUser(api, 50_000 + i, first_name=f"B{i}") for i in range(clients)]
+async def burst(
+    api: FakeBotAPI, bot: BotProcess, *, clients: int, scale: float, seed: int = BURST_SEED
+) -> Outcome:
+    """`clients` people fill the form, then all press Send at once against Telegram's limits.
+
+    Their names, phones, texts and languages are `RequestFactory(seed)`'s."""
+    requests = RequestFactory(seed).requests(clients)
+    users = [make_user(api, 50_000 + i, request) for i, request in enumerate(requests)]
     summaries = await asyncio.gather(
-        *(fill_until_summary(user, f"Клиент {i}", f"Заявка {i}") for i, user in enumerate(users))
+        *(fill_request(user, request) for user, request in zip(users, requests, strict=True))
     )
     api.rate_limiter = RealisticRateLimiter(time_scale=scale)
     started = time.time()
     for user, summary in zip(users, summaries, strict=True):
-        press_nowait(user, "✅ Отправить", summary)
+        press_send_nowait(user, summary)
     await wait_until_stored(bot, clients, timeout=60)
     stored = await stored_ticket_ids(bot)
     await wait_until_shown(api, stored, timeout=600 / scale + 60)
+    await wait_until_told(api, stored, timeout=60)
     return outcome(api, stored, started)
 
 
-async def crash(api: FakeBotAPI, bot: BotProcess, *, scale: float) -> tuple[Outcome, int]:
+async def crash(
+    api: FakeBotAPI, bot: BotProcess, *, scale: float, seed: int = CRASH_SEED
+) -> tuple[Outcome, int]:
     """SIGKILL while requests pour in and cards queue for a rate-limited group; restart.
 
-    Returns what happened and how many requests the managers had seen at the kill.
+    Returns what happened and how many requests the managers had seen at the kill. The
+    requests are `RequestFactory(seed)`'s: 60 sent, then 10 of people half-way through.
     """
-    clients = [TelegramUser(api, 20_000 + i, first_name=f"C{i}") for i in range(60)]
-    parked = [TelegramUser(api, 30_000 + i, first_name=f"P{i}") for i in range(10)]
+    requests = RequestFactory(seed).requests(70)
+    sending, waiting = requests[:60], requests[60:]
+    clients = [make_user(api, 20_000 + i, request) for i, request in enumerate(sending)]
+    parked = [make_user(api, 30_000 + i, request) for i, request in enumerate(waiting)]
     summaries = await asyncio.gather(
-        *(fill_until_summary(c, f"Клиент {i}", f"Заявка {i}") for i, c in enumerate(clients))
+        *(fill_request(c, request) for c, request in zip(clients, sending, strict=True))
     )
-    await asyncio.gather(*(fill_until_text(p, f"Ждущий {i}") for i, p in enumerate(parked)))
+    await asyncio.gather(*(fill_until_text(p, r) for p, r in zip(parked, waiting, strict=True)))
 
     api.rate_limiter = RealisticRateLimiter(time_scale=scale)
     started = time.time()
     first_wave = list(zip(clients[:40], summaries[:40], strict=True))
-    await asyncio.gather(*(c.click("✅ Отправить", s, timeout=10) for c, s in first_wave))
+    await asyncio.gather(*(press_send(c, s) for c, s in first_wave))
     for client, summary in zip(clients[40:], summaries[40:], strict=True):
-        press_nowait(client, "✅ Отправить", summary)
+        press_send_nowait(client, summary)
     await asyncio.sleep(0.05)
     bot.kill()
-    shown_at_kill = len(set(ticket_numbers(delivered_cards(api, MANAGER_CHAT_ID))))
+    shown_at_kill = len(set(shown_numbers(cards_shown(api))))
 
     await bot.start()
-    for i, client in enumerate(parked):
-        summary = await client.send(f"После перезапуска {i}", timeout=10)
-        if f"Ждущий {i}" not in (summary.text or ""):
-            raise AssertionError(f"the half-filled form of {client.user_id} was lost")
-        await client.click("✅ Отправить", summary, timeout=10)
+    for person, request in zip(parked, waiting, strict=True):
+        summary = await person.send(request.text, timeout=10)
+        if request.cleaned().name not in (summary.visible_text or ""):
+            raise AssertionError(f"the half-filled form of {person.user_id} was lost")
+        await press_send(person, summary)
     stored = await stored_ticket_ids(bot)
     await wait_until_shown(api, stored, timeout=600 / scale + 60)
+    await wait_until_told(api, stored, timeout=60)
     return outcome(api, stored, started), shown_at_kill
 
 
