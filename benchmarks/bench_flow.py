@@ -15,8 +15,11 @@ PostgreSQL database (a throwaway cluster from tests/support/postgres_server.py),
    the form (name and phone given), add;
 5. runs the floor, benchmarks/bare_bot.py (a bare aiogram bot), with the same clients and
    updates, and compares;
-and ends with a summary table of the figures next to their targets. It prints figures and
-never asserts timings; it exits 1 only when a client could not finish or a request was lost.
+6. runs --limits clients through the whole flow against Telegram's real limits, with a new
+   bot process pacing as in production (flow_limits.py);
+and ends with a summary table of the figures next to their targets. The clients type
+realistic requests (tests/support/data.py). It prints figures and never asserts timings; it
+exits 1 only when a client could not finish or a request was lost.
 
 Everything talks to 127.0.0.1; every loop is bounded by count and by --timeout; every
 process and server it starts is stopped at the end, on error too.
@@ -29,44 +32,46 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
-import os
 import shutil
 import signal
 import sys
 import tempfile
-import uuid
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-BENCH_DIR = ROOT / "benchmarks"
 if str(ROOT / "tests") not in sys.path:
     sys.path.insert(0, str(ROOT / "tests"))
 
-from flow_harness import (  # noqa: E402
-    FLOW_STEPS,
-    FLOW_UPDATES,
-    BenchAPI,
-    BenchError,
-    Run,
-    drive,
-    floor_client,
-    flow_client,
-    park_client,
+from flow_clients import flow_client  # noqa: E402
+from flow_harness import FLOW_STEPS, FLOW_UPDATES, BenchAPI, BenchError, drive  # noqa: E402
+from flow_limits import limits_phase  # noqa: E402
+from flow_options import parse_args  # noqa: E402
+from flow_phases import (  # noqa: E402
+    FLOW_USER_BASE,
+    WARMUP_CLIENTS,
+    bench_floor,
+    drop_database,
+    make_database,
+    paced_flow,
+    park,
 )
 from flow_processes import (  # noqa: E402
     PACE_TIME_SCALE,
-    TOKEN,
     Child,
-    Database,
     bot_env,
     count_delta,
     machine_busy_cpu,
     postgres_cpu,
 )
-from flow_profilers import Probe, render_profile, start_py_spy, stop_py_spy  # noqa: E402
+from flow_profilers import (  # noqa: E402
+    Probe,
+    bot_command,
+    render_profile,
+    start_py_spy,
+    stop_py_spy,
+)
 from flow_report import (  # noqa: E402
     Result,
     describe_code,
@@ -81,68 +86,18 @@ from flow_report import (  # noqa: E402
     print_summary,
 )
 
-WARMUP_CLIENTS = 5
-FLOOR_RUNS = 5
-PARK_UPDATES = 4  # /start, menu button, name, phone
-FLOW_USER_BASE = 100_000_000
-PARK_USER_BASE = 200_000_000
-FLOOR_USER_BASE = 300_000_000
-PACED_USER_BASE = 400_000_000
-
 
 async def bench_backend(
     backend: str, args: argparse.Namespace, postgres: Any, workdir: Path
 ) -> Result:
     tag = backend
     result = Result(backend, args.clients, parked=args.parked)
-    workdir.mkdir(parents=True, exist_ok=True)
-    if backend == "sqlite":
-        path = workdir / "bot.sqlite3"
-        database = Database(backend, {"SQLITE_PATH": str(path), "DB_HOST": ""}, sqlite_path=path)
-        out(tag, f"database: fresh SQLite file {path} (WAL, synchronous=NORMAL)")
-    else:
-        name = f"bench_{uuid.uuid4().hex[:10]}"
-        await postgres.create_database(name)
-        database = Database(
-            backend,
-            {
-                "DB_HOST": postgres.host,
-                "DB_PORT": str(postgres.port),
-                "DB_NAME": name,
-                "DB_USER": postgres.user,
-                "DB_PASSWORD": postgres.password,
-            },
-            dsn=postgres.dsn(name),
-        )
-        out(
-            tag,
-            f"database: fresh PostgreSQL database {name} on {postgres.host}:{postgres.port} "
-            "(throwaway cluster: fsync=off, synchronous_commit=off)",
-        )
+    database = await make_database(tag, postgres, workdir, "bot")
     api = BenchAPI()
     await api.start()
-    target = ["-m", "vizteh_bot"]
-    probe: Probe | None = None
     env = bot_env(api.url, database, args.log_level)
     env.update(item.split("=", 1) for item in args.bot_env)
-    if args.probe:
-        probe = Probe(workdir / "probe.json")
-        env["BENCH_PROBE_FILE"] = str(probe.path)
-        target = [str(BENCH_DIR / "bot_probe.py")]
-    argv = [sys.executable, *target]
-    if args.pyinstrument:
-        session = Path(args.profile_dir).resolve() / f"bot-{backend}.pyisession"
-        session.parent.mkdir(parents=True, exist_ok=True)
-        argv = [
-            sys.executable,
-            "-m",
-            "pyinstrument",
-            "-r",
-            "pyisession",
-            "-o",
-            str(session),
-            *target,
-        ]
+    argv, probe = bot_command(args, backend, workdir, env)
     bot = Child(f"bot-{backend}", argv, env, workdir)
     out(tag, f"bot: {' '.join(argv[1:])} (pid follows), LOG_LEVEL={args.log_level}")
     try:
@@ -253,47 +208,8 @@ async def bench_backend(
         if args.paced_think:
             await paced_flow(tag, args, api, database, result)
 
-        # ------------------------------------------------------------- parked sessions
         if args.parked:
-            out(
-                tag,
-                f"--- parking {args.parked} clients half-way (name and phone given), "
-                f"{args.clients} at a time ---",
-            )
-            await asyncio.sleep(1.0)
-            rss_before = bot.memory()["VmRSS"]
-            park = await drive(
-                api,
-                park_client,
-                count=args.parked,
-                concurrency=args.clients,
-                first_user=PARK_USER_BASE,
-                updates_per_client=PARK_UPDATES,
-                timeout=args.timeout,
-            )
-            await asyncio.sleep(1.0)  # let the last handlers return before measuring
-            memory = bot.memory()
-            probe_park = await probe.snapshot(bot) if probe else Counter()
-            parked_db = await database.counts()
-            result.parked_completed = park.completed
-            result.parked_added = memory["VmRSS"] - rss_before
-            out(
-                tag,
-                f"parked {park.completed}/{args.parked} clients in {park.wall:.1f} s "
-                f"({park.updates_per_second:.1f} updates/s); fsm rows in the DB: "
-                f"{parked_db['fsm states']}",
-            )
-            print_failures(tag, park, api)
-            print_latencies(tag, park, FLOW_STEPS[:4])
-            out(
-                tag,
-                f"bot RSS before parking {mb(rss_before)}, after {mb(memory['VmRSS'])}: "
-                f"parked sessions add {mb(result.parked_added)} "
-                f"({result.parked_added / max(park.completed, 1):.0f} bytes per session); "
-                f"peak RSS now {mb(memory['VmHWM'])}",
-            )
-            if probe:
-                Probe.report(tag, "parking", probe_park - probe_flow, park.updates)
+            await park(tag, args, api, bot, database, result, probe, probe_flow)
         errors = bot.log_lines("ERROR")
         if errors:
             out(tag, f"bot log has {errors} ERROR lines; tail:\n{bot.tail()}")
@@ -305,126 +221,13 @@ async def bench_backend(
         await api.stop()
         if code not in (0, None):
             out(tag, f"bot exited with code {code}; log tail:\n{bot.tail()}")
-        if backend == "postgres":
-            with contextlib.suppress(Exception):
-                await postgres.drop_database(database.env["DB_NAME"])
+        await drop_database(postgres, database)
     if args.pyinstrument:
         render_profile(Path(args.profile_dir).resolve(), backend)
     await bench_floor(tag, args, workdir, result)
+    if args.limits:
+        await limits_phase(tag, args, postgres, workdir, result)
     return result
-
-
-async def paced_flow(
-    tag: str, args: argparse.Namespace, api: BenchAPI, database: Database, result: Result
-) -> None:
-    """The flow again, with each person pausing before each answer, as people do.
-
-    The saturated flow above measures throughput; its latencies are the queue of 200
-    clients who answer instantly (even the floor's replies wait hundreds of ms there).
-    Latency of a bot serving people is measured here, with the same 200 at once.
-    """
-    out(
-        tag,
-        f"--- paced flow: {args.clients} concurrent clients pausing {args.paced_think:g} s "
-        "+-50% before each answer ---",
-    )
-    before = await database.counts()
-    cards_before = api.card_tickets
-    run = await drive(
-        api,
-        flow_client,
-        count=args.clients,
-        concurrency=args.clients,
-        first_user=PACED_USER_BASE,
-        updates_per_client=FLOW_UPDATES,
-        timeout=args.timeout,
-        think_seconds=args.paced_think,
-    )
-    after = await database.wait_outbox_empty()
-    lost = count_delta(after, before)["tickets"] - (api.card_tickets - cards_before)
-    result.paced_think = args.paced_think
-    result.p99_card_paced = percentile(run.card, 99)
-    result.lost = (result.lost or 0) + lost
-    result.completed = min(result.completed, run.completed)
-    out(tag, f"completed {run.completed}/{args.clients} clients in {run.wall:.2f} s; LOST: {lost}")
-    print_failures(tag, run, api)
-    print_card_latency(tag, run)
-    print_latencies(tag, run, FLOW_STEPS)
-
-
-async def bench_floor(tag: str, args: argparse.Namespace, workdir: Path, result: Result) -> None:
-    """benchmarks/bare_bot.py with the same clients and updates as the flow, FLOOR_RUNS times.
-
-    The floor's run is short (about a second), so one run is at the mercy of whatever else
-    the machine does in that second: the median of FLOOR_RUNS runs is what is compared.
-    """
-    api = BenchAPI()
-    await api.start()
-    env = {key: value for key, value in os.environ.items() if key != "LOG_LEVEL"}
-    env.update(TOKEN=TOKEN, TELEGRAM_API_URL=api.url)
-    floor = Child(f"floor-{tag}", [sys.executable, str(BENCH_DIR / "bare_bot.py")], env, workdir)
-    out(
-        tag,
-        f"--- floor (benchmarks/bare_bot.py: aiogram, one sendMessage per message, no "
-        f"database), {args.clients} clients x {FLOW_UPDATES} updates, {FLOOR_RUNS} runs ---",
-    )
-    try:
-        floor.start()
-        await floor.wait_polling(api, 60)
-        await drive(
-            api,
-            floor_client,
-            count=WARMUP_CLIENTS,
-            concurrency=WARMUP_CLIENTS,
-            first_user=FLOOR_USER_BASE + 9_000_000,
-            updates_per_client=FLOW_UPDATES,
-            timeout=args.timeout,
-        )
-        runs: list[tuple[Run, float]] = []
-        for attempt in range(FLOOR_RUNS):
-            cpu = floor.cpu()
-            run = await drive(
-                api,
-                floor_client,
-                count=args.clients,
-                concurrency=args.clients,
-                first_user=FLOOR_USER_BASE + attempt * 1_000_000,
-                updates_per_client=FLOW_UPDATES,
-                timeout=args.timeout,
-                think_seconds=args.think,
-            )
-            cpu = floor.cpu() - cpu
-            runs.append((run, cpu))
-            out(
-                tag,
-                f"floor run {attempt + 1}: completed {run.completed}/{args.clients}, "
-                f"{run.updates} updates in {run.wall:.2f} s: {run.updates_per_second:.1f} "
-                f"updates/s; CPU {cpu / max(run.updates, 1) * 1000:.2f} ms per update",
-            )
-            print_failures(tag, run, api)
-        runs.sort(key=lambda item: item[0].updates_per_second)
-        median, _ = runs[len(runs) // 2]
-        result.floor_updates_per_second = median.updates_per_second
-        result.floor_peak_rss = floor.memory()["VmHWM"]
-        result.floor_p99_reply = percentile(median.steps.get("message", []), 99)
-        out(
-            tag,
-            f"floor: median {median.updates_per_second:.1f} updates/s; peak RSS (VmHWM) "
-            f"{mb(result.floor_peak_rss)}",
-        )
-        print_latencies(tag, median, ("message",))
-        ratio = result.updates_per_second / result.floor_updates_per_second
-        out(
-            tag,
-            f"{tag} vs floor: {ratio:.2f}x the floor's updates/s; peak RSS "
-            f"{mb(result.peak_rss - result.floor_peak_rss)} above the floor's",
-        )
-    except BenchError as error:
-        out(tag, f"floor ERROR: {error}")
-        result.error = result.error or f"floor: {error}"
-    finally:
-        await floor.stop()
-        await api.stop()
 
 
 async def main_async(args: argparse.Namespace) -> int:
@@ -436,14 +239,16 @@ async def main_async(args: argparse.Namespace) -> int:
         f"load: {args.clients} concurrent clients through the whole flow "
         f"({FLOW_UPDATES} updates each, "
         f"{f'think time {args.think:g} s +-50%' if args.think else 'no think time'}), "
-        f"then {args.parked} clients parked "
-        f"half-way; backends: {', '.join(backends)}"
+        f"then {args.parked} clients parked half-way"
+        + (f", then {args.limits} at Telegram's real limits" if args.limits else "")
+        + f"; clients type realistic requests (tests/support/data.py); backends: "
+        f"{', '.join(backends)}"
     )
     print(
         f"Bot API: FakeBotAPI in this process on 127.0.0.1; the bot runs with "
         f"PACE_TIME_SCALE={PACE_TIME_SCALE}, i.e. as against an unlimited Bot API server "
-        "(real Telegram: 25 msg/s overall, 15/min per group: the outbox would pace the "
-        "cards to the manager chat far below these figures)"
+        "(the bot paces itself to 25 msg/s overall and 18/min per group against Telegram: "
+        "the last phase, --limits, runs it so against Telegram's real limits)"
     )
     if args.bot_env:
         print(f"NOTE: extra bot environment: {' '.join(args.bot_env)}")
@@ -459,12 +264,13 @@ async def main_async(args: argparse.Namespace) -> int:
     results: list[Result] = []
     try:
         if "postgres" in backends:
-            from postgres_server import start_postgres
+            from support.postgres_server import start_postgres
 
             postgres = await asyncio.to_thread(start_postgres)
         for backend in backends:
             print(flush=True)
-            results.append(await bench_backend(backend, args, postgres, workdir / backend))
+            server = postgres if backend == "postgres" else None
+            results.append(await bench_backend(backend, args, server, workdir / backend))
     finally:
         if postgres is not None:
             await asyncio.to_thread(postgres.stop)
@@ -478,63 +284,7 @@ async def main_async(args: argparse.Namespace) -> int:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--clients", type=int, default=200, help="concurrent clients (200)")
-    parser.add_argument("--parked", type=int, default=10_000, help="parked sessions (10000)")
-    parser.add_argument("--backend", choices=("sqlite", "postgres", "all"), default="all")
-    parser.add_argument(
-        "--timeout", type=float, default=600.0, help="seconds each phase may take at most (600)"
-    )
-    parser.add_argument(
-        "--think",
-        type=float,
-        default=0.0,
-        metavar="SECONDS",
-        help="a person's pause before each answer, +-50%% (default 0: answer "
-        "at once, which saturates the bot: latencies are then queueing)",
-    )
-    parser.add_argument(
-        "--paced-think",
-        type=float,
-        default=1.0,
-        metavar="SECONDS",
-        help="after the flow, run the same clients pausing SECONDS +-50%% before each answer "
-        "and measure latency there (default 1; 0 skips)",
-    )
-    parser.add_argument(
-        "--bot-env",
-        action="append",
-        default=[],
-        metavar="NAME=VALUE",
-        help="extra environment for the bot (e.g. MALLOC_ARENA_MAX=2); repeatable",
-    )
-    parser.add_argument("--log-level", default="INFO", help="the bot's LOG_LEVEL (INFO)")
-    parser.add_argument(
-        "--probe",
-        action="store_true",
-        help="count DB statements, API calls, JSON and log records per update",
-    )
-    parser.add_argument(
-        "--pyinstrument",
-        action="store_true",
-        help="run the bot under pyinstrument (whole run, startup included)",
-    )
-    parser.add_argument(
-        "--py-spy",
-        metavar="BIN",
-        help="sample the bot with this py-spy binary (--gil) during the flow",
-    )
-    parser.add_argument(
-        "--profile-dir",
-        default="/tmp/vizteh-bench-profiles",
-        help="where --pyinstrument and --py-spy write (%(default)s)",
-    )
-    parser.add_argument("--keep", action="store_true", help="keep the logs and SQLite files")
-    args = parser.parse_args()
-    if args.clients < 1 or args.parked < 0 or args.timeout <= 0:
-        parser.error("--clients must be >= 1, --parked >= 0, --timeout > 0")
-    if args.think < 0 or args.paced_think < 0 or any("=" not in item for item in args.bot_env):
-        parser.error("--think must be >= 0 and --bot-env NAME=VALUE")
+    args = parse_args(__doc__.split("\n\n")[0])
 
     async def runner() -> int:
         task = asyncio.current_task()

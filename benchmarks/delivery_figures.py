@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import shutil
 import sys
 import tempfile
 import uuid
@@ -60,6 +61,7 @@ async def run_backend(backend: str, scale: float, postgres: PostgresServer | Non
                 bot.stop_if_running()
         if postgres is not None:
             await postgres.drop_database(database["db_name"])
+        shutil.rmtree(workdir, ignore_errors=True)
         print(flush=True)
 
 

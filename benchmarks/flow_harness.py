@@ -1,5 +1,6 @@
 """The load side of bench_flow.py: simulated people, the fake Bot API that routes to them,
-the three clients (whole flow, parked half-way, floor) and `drive`, which runs them at once.
+what a phase measured (`Run`) and `drive`, which runs many people at once. The people's
+steps are in flow_clients.py.
 """
 
 # The harness waits on purpose: `drive` takes a `timeout`.
@@ -9,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import random
-import re
 import sys
 import time
 from collections import Counter, deque
@@ -21,6 +21,7 @@ _TESTS = str(Path(__file__).resolve().parents[1] / "tests")
 if _TESTS not in sys.path:
     sys.path.insert(0, _TESTS)
 
+from support.data import Request, RequestFactory  # noqa: E402
 from support.fake_bot_api import ApiCall, FakeBotAPI  # noqa: E402
 from support.fake_objects import (  # noqa: E402
     callback_query_update,
@@ -28,11 +29,11 @@ from support.fake_objects import (  # noqa: E402
     text_update,
     user_dict,
 )
+from support.scenarios import card_numbers, confirmation_number, profile_names  # noqa: E402
 
 MANAGER_CHAT_ID = -1001234567890
 FLOW_STEPS = ("/start", "menu button", "name", "phone", "text", "send")
 FLOW_UPDATES = len(FLOW_STEPS)  # updates one client sends through the whole flow
-USER_LINK = re.compile(r"tg://user\?id=(\d+)")
 SEND = frozenset({"sendMessage"})
 
 now = time.monotonic
@@ -52,15 +53,29 @@ class BenchError(Exception):
 
 
 class Sim:
-    """One simulated person: their chat's calls land in `inbox`, in arrival order."""
+    """One simulated person typing `request`: their chat's calls land in `inbox`."""
 
-    __slots__ = ("card_at", "cards", "chat_id", "inbox", "stage", "think", "user", "waiter")
+    __slots__ = (
+        "card_at",
+        "cards",
+        "chat_id",
+        "inbox",
+        "number",
+        "request",
+        "stage",
+        "think",
+        "user",
+        "waiter",
+    )
 
-    def __init__(self, user_id: int, first_name: str = "Анна", think: float = 0.0) -> None:
-        self.user = user_dict(user_id, first_name, language_code="ru")
+    def __init__(self, user_id: int, request: Request, think: float = 0.0) -> None:
+        first, last = profile_names(request)
+        self.user = user_dict(user_id, first, last_name=last, language_code=request.language)
+        self.request = request
         self.chat_id = user_id
         self.inbox: deque[tuple[ApiCall, float]] = deque()
         self.waiter: asyncio.Future[None] | None = None
+        self.number: int | None = None  # the ticket «Заявка №N принята» named
         self.card_at: float | None = None
         self.cards = 0
         self.stage = "start"
@@ -97,22 +112,35 @@ class BenchAPI(FakeBotAPI):
 
     The base class keeps every call in a list and wakes every waiter on every call (fine for
     a test, quadratic for 10 000 people); here calls are counted and handed straight to the
-    Sim of their chat (or of their callback query), and manager cards are parsed for the
-    client links they show, so a digest of several tickets counts for each of them.
+    Sim of their chat (or of their callback query). Manager cards are read for the ticket
+    numbers they show (a digest counts for each), and a client's «Заявка №N принята» tells
+    whose ticket N is: tickets are matched by number, never by the client's own words.
     """
 
     def __init__(self) -> None:
         super().__init__()
         if not callable(getattr(FakeBotAPI, "_record", None)):
-            raise BenchError("tests/support/fake_bot_api.py has no FakeBotAPI._record to hook into")
+            raise BenchError(
+                "tests/support/fake_bot_api.py has no FakeBotAPI._record to hook into"
+            )
         self.sims: dict[int, Sim] = {}
         self.queries: dict[str, Sim] = {}
         self.polled = asyncio.Event()
         self.methods: Counter[str] = Counter()
         self.errors: Counter[str] = Counter()
         self.card_messages = 0
-        self.card_tickets = 0
-        self.stray_card_tickets = 0
+        self.card_tickets = 0  # tickets shown, counted once per message that shows them
+        self.card_sizes: Counter[int] = Counter()  # tickets a message shows -> messages
+        self.shown: Counter[int] = Counter()  # ticket number -> messages showing it
+        self.shown_at: dict[int, float] = {}
+        self.owners: dict[int, Sim] = {}  # ticket number -> the person told it was accepted
+        self.told: Counter[tuple[int, int]] = Counter()  # (chat, number) -> «принята» sent
+        self.rate_limited: Counter[str] = Counter()  # "outbox" / "direct" -> 429 answers
+
+    @property
+    def stray_card_tickets(self) -> int:
+        """Tickets shown to managers that no simulated person was told about."""
+        return sum(1 for number in self.shown if number not in self.owners)
 
     def _record(self, call: ApiCall) -> None:
         method = call.method
@@ -121,6 +149,8 @@ class BenchAPI(FakeBotAPI):
             self.polled.set()
             return
         if call.error is not None or call.fault is not None:
+            if call.fault == "rate_limited":
+                self.rate_limited[self._sender(call)] += 1
             self.errors[f"{method} -> {call.error or call.fault} {call.description or ''}"] += 1
             return
         at = now()
@@ -133,42 +163,78 @@ class BenchAPI(FakeBotAPI):
                     self._card(call, at)
                 return
             sim = self.sims.get(chat_id)  # type: ignore[arg-type]
+            if method == "sendMessage" and isinstance(chat_id, int):
+                self._confirmation(call, chat_id, sim)
         if sim is not None:
             sim.inbox.append((call, at))
             sim.wake()
 
+    @staticmethod
+    def _sender(call: ApiCall) -> str:
+        """Whether a refused call came from the outbox (cards, «принята») or a handler.
+
+        A handler's reply that waited longer than its patience is sent by the outbox
+        too, and counts as a direct reply here: only its text is seen.
+        """
+        if call.chat_id == MANAGER_CHAT_ID:
+            return "outbox"
+        if call.method == "sendMessage" and confirmation_number(call.text or "") is not None:
+            return "outbox"
+        return "direct"
+
+    def _confirmation(self, call: ApiCall, chat_id: int, sim: Sim | None) -> None:
+        number = confirmation_number(call.text or "")
+        if number is None:
+            return
+        self.told[(chat_id, number)] += 1
+        if sim is None:
+            return
+        self.owners.setdefault(number, sim)
+        sim.number = number
+        if sim.card_at is None and number in self.shown_at:
+            sim.card_at = self.shown_at[number]
+
     def _card(self, call: ApiCall, at: float) -> None:
         self.card_messages += 1
-        for user_id in USER_LINK.findall(str(call.params.get("text", ""))):
+        html = call.params.get("parse_mode") is not None
+        numbers = card_numbers(str(call.params.get("text", "")), html=html)
+        self.card_sizes[len(numbers)] += 1
+        for number in numbers:
             self.card_tickets += 1
-            sim = self.sims.get(int(user_id))
+            self.shown[number] += 1
+            self.shown_at.setdefault(number, at)
+            sim = self.owners.get(number)
             if sim is None:
-                self.stray_card_tickets += 1
                 continue
             sim.cards += 1
             if sim.card_at is None:
                 sim.card_at = at
             sim.wake()
 
-    def say(self, sim: Sim, text: str) -> None:
+    def say(self, sim: Sim, text: str, *, command: bool = False) -> None:
         message_id = self.next_message_id(sim.chat_id)
-        if text.startswith("/"):
+        if command:
             self.put_update(command_update(sim.user, text, message_id=message_id))
         else:
             self.put_update(text_update(sim.user, text, message_id=message_id))
 
-    def press(self, sim: Sim, call: ApiCall, data: str) -> None:
-        """Press the inline button with callback data `data` under the message `call` sent."""
+    def press(self, sim: Sim, call: ApiCall, action: str) -> None:
+        """Press the inline button for `action` ("m:new", "f:send") under the message
+        `call` sent; the button's data may carry more (Send names its form)."""
         message = call.result if isinstance(call.result, dict) else {}
         rows = (message.get("reply_markup") or {}).get("inline_keyboard") or []
-        if not any(button.get("callback_data") == data for row in rows for button in row):
-            raise BenchError(f"no button {data!r} under the bot's reply: {call.params}")
-        update = callback_query_update(sim.user, message, data)
-        self.queries[str(update["callback_query"]["id"])] = sim
-        self.put_update(update)
+        for button in (button for row in rows for button in row):
+            data = str(button.get("callback_data", ""))
+            if data == action or data.startswith(f"{action}:"):
+                update = callback_query_update(sim.user, message, data)
+                self.queries[str(update["callback_query"]["id"])] = sim
+                self.put_update(update)
+                return
+        text = str(call.params.get("text", ""))[:200]
+        raise BenchError(f"no button {action!r} under the bot's reply: {text!r}")
 
 
-# ------------------------------------------------------------------------------ clients
+# -------------------------------------------------------------------------------- runs
 
 
 @dataclass
@@ -182,6 +248,7 @@ class Run:
     confirmation: list[float] = field(default_factory=list)
     completed: int = 0
     failures: Counter[str] = field(default_factory=Counter)
+    unexpected: Counter[str] = field(default_factory=Counter)  # replies nobody asked for
     started: float = 0.0
     last_done: float = 0.0
     harness_cpu: float = 0.0
@@ -210,97 +277,6 @@ class Run:
         return self.completed / self.wall
 
 
-async def flow_client(api: BenchAPI, sim: Sim, index: int, run: Run, deadline: float) -> None:
-    """One person through the whole form, waiting for each answer before the next step."""
-    sim.stage = "/start"
-    sent = now()
-    api.say(sim, "/start")
-    menu, at = await sim.reply(deadline)
-    run.step("/start", at - sent)
-
-    await think(sim.think)
-    sim.stage = "menu button"
-    sent = now()
-    api.press(sim, menu, "m:new")
-    _, at = await sim.reply(deadline)
-    run.step("menu button", at - sent)
-
-    summary = None
-    for stage, text in (
-        ("name", f"Клиент {index}"),
-        ("phone", f"+7916{index % 10_000_000:07d}"),
-        ("text", f"Не печатает принтер в кабинете {index}, нужна помощь"),
-    ):
-        await think(sim.think)
-        sim.stage = stage
-        sent = now()
-        api.say(sim, text)
-        summary, at = await sim.reply(deadline)
-        run.step(stage, at - sent)
-
-    assert summary is not None
-    await think(sim.think)
-    sim.stage = "send"
-    sent = now()
-    api.press(sim, summary, "f:send")
-    answered = confirmed = None
-    while answered is None or confirmed is None or sim.card_at is None:
-        while sim.inbox:
-            call, at = sim.inbox.popleft()
-            if call.method == "answerCallbackQuery" and answered is None:
-                answered = at
-            elif call.method == "sendMessage" and confirmed is None:
-                confirmed = at  # «Заявка №N принята» from the outbox
-        if answered is None or confirmed is None or sim.card_at is None:
-            sim.stage = (
-                "send: no answer to the press"
-                if answered is None
-                else "send: no confirmation"
-                if confirmed is None
-                else "send: no manager card"
-            )
-            await sim.wait(deadline)
-    run.step("send", answered - sent)
-    run.confirmation.append(confirmed - sent)
-    run.card.append(sim.card_at - sent)
-    run.done(max(confirmed, sim.card_at))
-
-
-async def park_client(api: BenchAPI, sim: Sim, index: int, run: Run, deadline: float) -> None:
-    """One person who gives name and phone, gets asked for the text, and goes away."""
-    sim.stage = "/start"
-    sent = now()
-    api.say(sim, "/start")
-    menu, at = await sim.reply(deadline)
-    run.step("/start", at - sent)
-    sim.stage = "menu button"
-    sent = now()
-    api.press(sim, menu, "m:new")
-    _, at = await sim.reply(deadline)
-    run.step("menu button", at - sent)
-    for stage, text in (("name", f"Гость {index}"), ("phone", f"+7903{index % 10_000_000:07d}")):
-        sim.stage = stage
-        sent = now()
-        api.say(sim, text)
-        _, at = await sim.reply(deadline)
-        run.step(stage, at - sent)
-    run.done(at)
-
-
-async def floor_client(api: BenchAPI, sim: Sim, index: int, run: Run, deadline: float) -> None:
-    """The same number of updates as the flow, as plain messages the bare bot answers."""
-    at = now()
-    for step in range(FLOW_UPDATES):
-        if step:
-            await think(sim.think)
-        sim.stage = f"message {step + 1}"
-        sent = now()
-        api.say(sim, f"сообщение {step + 1} от {index}")
-        _, at = await sim.reply(deadline)
-        run.step("message", at - sent)
-    run.done(at)
-
-
 async def drive(
     api: BenchAPI,
     client: Any,
@@ -311,10 +287,17 @@ async def drive(
     updates_per_client: int,
     timeout: float,
     think_seconds: float = 0.0,
+    seed: int | None = None,
+    run: Run | None = None,
 ) -> Run:
-    """`count` people, at most `concurrency` at a time, all within `timeout` seconds."""
-    run = Run(clients=count, updates_per_client=updates_per_client)
-    sims = [Sim(first_user + index, think=think_seconds) for index in range(count)]
+    """`count` people, at most `concurrency` at a time, all within `timeout` seconds.
+
+    Person i types `RequestFactory(seed)`'s i-th request (seed: `first_user` unless given),
+    so the same phase sends the same names, phones and texts in every run.
+    """
+    run = run or Run(clients=count, updates_per_client=updates_per_client)
+    requests = RequestFactory(first_user if seed is None else seed).requests(count)
+    sims = [Sim(first_user + i, request, think_seconds) for i, request in enumerate(requests)]
     api.sims.update((sim.chat_id, sim) for sim in sims)
     queue = iter(range(count))
     cpu = time.process_time()

@@ -191,6 +191,7 @@ class Database:
             "outbox pending": "SELECT count(*) FROM outbox WHERE state = 'pending'",
             "outbox sent": "SELECT count(*) FROM outbox WHERE state = 'sent'",
             "outbox failed": "SELECT count(*) FROM outbox WHERE state = 'failed'",
+            "outbox quarantined": "SELECT count(*) FROM outbox WHERE state = 'quarantined'",
             "fsm states": "SELECT count(*) FROM fsm_states",
         }
         if self.sqlite_path is not None:
@@ -212,6 +213,25 @@ class Database:
         finally:
             connection.close()
 
+    async def ticket_ids(self) -> set[int]:
+        sql = "SELECT id FROM tickets"
+        if self.sqlite_path is not None:
+            return await asyncio.to_thread(self._sqlite_ids, sql)
+        assert self.dsn is not None
+        connection = await asyncpg.connect(self.dsn, timeout=10)
+        try:
+            return {int(row[0]) for row in await connection.fetch(sql)}
+        finally:
+            await connection.close()
+
+    def _sqlite_ids(self, sql: str) -> set[int]:
+        assert self.sqlite_path is not None
+        connection = sqlite3.connect(self.sqlite_path, timeout=30)
+        try:
+            return {int(row[0]) for row in connection.execute(sql)}
+        finally:
+            connection.close()
+
     async def wait_outbox_empty(self, timeout: float = 15.0) -> dict[str, int]:
         deadline = now() + timeout
         counts = await self.counts()
@@ -225,7 +245,9 @@ def count_delta(after: dict[str, int], before: dict[str, int]) -> dict[str, int]
     return {key: after[key] - before.get(key, 0) for key in after}
 
 
-def bot_env(api_url: str, database: Database, log_level: str) -> dict[str, str]:
+def bot_env(
+    api_url: str, database: Database, log_level: str, pace_time_scale: float = PACE_TIME_SCALE
+) -> dict[str, str]:
     env = {
         key: value
         for key, value in os.environ.items()
@@ -236,7 +258,7 @@ def bot_env(api_url: str, database: Database, log_level: str) -> dict[str, str]:
         TOKEN=TOKEN,
         MANAGER_CHAT_ID=str(MANAGER_CHAT_ID),
         TELEGRAM_API_URL=api_url,
-        PACE_TIME_SCALE=str(PACE_TIME_SCALE),
+        PACE_TIME_SCALE=f"{pace_time_scale:g}",
         LOG_LEVEL=log_level,
         PYTHONUNBUFFERED="1",
         **database.env,

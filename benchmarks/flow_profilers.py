@@ -24,6 +24,27 @@ from flow_harness import now
 from flow_processes import Child, die_with_parent
 from flow_report import out
 
+BENCH_DIR = Path(__file__).resolve().parent
+
+
+def bot_command(
+    args: argparse.Namespace, backend: str, workdir: Path, env: dict[str, str]
+) -> tuple[list[str], Probe | None]:
+    """The bot's command line: `python -m vizteh_bot`, or under bot_probe.py (--probe,
+    which needs `env`'s BENCH_PROBE_FILE) or pyinstrument (--pyinstrument)."""
+    target = ["-m", "vizteh_bot"]
+    probe: Probe | None = None
+    if args.probe:
+        probe = Probe(workdir / "probe.json")
+        env["BENCH_PROBE_FILE"] = str(probe.path)
+        target = [str(BENCH_DIR / "bot_probe.py")]
+    if not args.pyinstrument:
+        return [sys.executable, *target], probe
+    session = Path(args.profile_dir).resolve() / f"bot-{backend}.pyisession"
+    session.parent.mkdir(parents=True, exist_ok=True)
+    pyinstrument = ["-m", "pyinstrument", "-r", "pyisession", "-o", str(session)]
+    return [sys.executable, *pyinstrument, *target], probe
+
 
 class Probe:
     """Counters from benchmarks/bot_probe.py, snapshotted with SIGUSR1."""

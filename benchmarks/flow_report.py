@@ -8,7 +8,7 @@ import math
 import os
 import platform
 import subprocess
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import aiogram
@@ -68,8 +68,29 @@ def print_card_latency(tag: str, run: Run) -> None:
 def print_failures(tag: str, run: Run, api: BenchAPI) -> None:
     for reason, count in run.failures.most_common(8):
         out(tag, f"  FAILED {count} clients: {reason}")
+    for reply, count in run.unexpected.most_common(4):
+        out(tag, f"  unexpected reply to {count} clients {reply}")
     for error, count in api.errors.most_common(8):
         out(tag, f"  Bot API error answers: {count} x {error.strip()}")
+
+
+@dataclass
+class LimitsFigures:
+    """What the phase at Telegram's real limits found (flow_limits.py)."""
+
+    clients: int
+    cards: int = 0  # distinct tickets of this phase shown in the manager chat
+    created: int = 0
+    answered: int = 0  # clients who got every answer
+    seconds_to_cards: float = math.nan  # first Send press -> every card visible
+    shown_twice: int = 0
+    told_twice: int = 0
+    rate_limited: dict[str, int] = field(default_factory=dict)  # "outbox"/"direct" -> 429s
+    wait: tuple[float, float, float] = (math.nan, math.nan, math.nan)  # p50, p95, max (s)
+
+    @property
+    def ok(self) -> bool:
+        return self.answered == self.clients and self.cards == self.created == self.clients
 
 
 @dataclass
@@ -91,11 +112,15 @@ class Result:
     floor_updates_per_second: float = math.nan
     floor_p99_reply: float = math.nan
     floor_peak_rss: int = 0
+    limits: LimitsFigures | None = None
     error: str | None = None
 
     @property
     def ok(self) -> bool:
-        return self.error is None and self.completed == self.clients and self.lost == 0
+        limits_ok = self.limits is None or self.limits.ok
+        return (
+            self.error is None and self.completed == self.clients and self.lost == 0 and limits_ok
+        )
 
 
 def verdict(value: float, target: float, *, below: bool) -> str:
@@ -129,6 +154,23 @@ def summary_rows(r: Result) -> list[str]:
         f"[{verdict(parked, TARGET_PARKED_MB, below=True)}]"
         if r.parked_added is not None
         else "n/a (--parked 0)",
+        *limits_rows(r.limits),
+    ]
+
+
+def limits_rows(f: LimitsFigures | None) -> list[str]:
+    if f is None:
+        return ["n/a (--limits 0)"] + ["-"] * 5
+    p50, p95, most = f.wait
+    return [
+        f"{f.cards}/{f.clients}, lost {f.created - f.cards} "
+        f"[{'ok' if f.cards == f.created == f.clients else 'MISSED'}]",
+        f"{f.answered}/{f.clients} [{'ok' if f.answered == f.clients else 'MISSED'}]",
+        f"{f.seconds_to_cards:.1f} s",
+        f"{f.shown_twice}, {f.told_twice} "
+        f"[{'ok' if f.shown_twice == f.told_twice == 0 else 'MISSED'}]",
+        f"{f.rate_limited.get('outbox', 0)}, {f.rate_limited.get('direct', 0)}",
+        f"{p50:.2f} / {p95:.2f} / {most:.2f} s",
     ]
 
 
@@ -145,6 +187,12 @@ def print_summary(results: list[Result]) -> None:
         ("  the floor's p99 reply, saturated", "-"),
         ("peak RSS (VmHWM) vs floor", f"<= floor + {TARGET_RSS_OVER_FLOOR_MB:.0f} MB"),
         ("RSS added by parked sessions", f"< {TARGET_PARKED_MB:.0f} MB"),
+        ("real limits: cards shown", f"{limits_target(results)}, 0 lost"),
+        ("  clients with every answer", limits_target(results)),
+        ("  first Send -> all cards visible", "-"),
+        ("  shown twice, «принята» twice", "0, 0"),
+        ("  429s: outbox, direct replies", "-"),
+        ("  wait for an answer p50/p95/max", "-"),
     ]
     columns = [summary_rows(result) for result in results]
     print()
@@ -158,6 +206,10 @@ def print_summary(results: list[Result]) -> None:
     for result in results:
         if result.error:
             print(f"{result.backend}: ERROR {result.error}")
+
+
+def limits_target(results: list[Result]) -> str:
+    return next((str(r.limits.clients) for r in results if r.limits is not None), "-")
 
 
 def describe_machine() -> str:
