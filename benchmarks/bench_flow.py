@@ -124,6 +124,7 @@ async def bench_backend(
         before = await database.wait_outbox_empty()
         probe_before = await probe.snapshot(bot) if probe else Counter()
         cards_before = (api.card_messages, api.card_tickets)
+        calls_before = Counter(api.methods)
         bot_cpu, pg_cpu = bot.cpu(), postgres_cpu(getattr(postgres, "data_dir", None))
         machine_cpu = machine_busy_cpu()
 
@@ -168,6 +169,17 @@ async def bench_backend(
             tag,
             f"throughput: {run.requests_per_second:.1f} requests/s, "
             f"{run.updates_per_second:.1f} updates/s ({run.updates} updates)",
+        )
+        calls = Counter(api.methods)
+        calls.subtract(calls_before)
+        out(
+            tag,
+            "Bot API calls during the flow, per update: "
+            + ", ".join(
+                f"{method} {count / max(1, run.updates):.2f}"
+                for method, count in calls.most_common()
+                if count > 0
+            ),
         )
         out(
             tag,
