@@ -161,3 +161,33 @@ async def test_sigkill_with_sends_in_hand_after_their_requests_were_stored(
         assert {c.params.get("text") for c in again} <= {"Эта заявка уже отправлена."}
     finally:
         bot.stop_if_running()
+
+
+async def test_sigkill_while_the_next_question_waits_asks_it_after_the_restart(
+    api: FakeBotAPI, database: dict[str, Any], tmp_path: Path
+) -> None:
+    bot = start_process(api, database, tmp_path)
+    await bot.start()
+    client = TelegramUser(api, 5001, first_name="Анна")
+    try:
+        await fill_until_text(client, "Анна Иванова")  # the name and phone are in the form
+        request = RequestFactory(seed=3).request()
+        # Telegram holds the summary back: the text is stored, the summary not yet sent.
+        api.inject("sendMessage", chat_id=client.chat_id, error=Fault.too_many_requests(20))
+        mark = api.mark()
+        client.send_nowait(request.text)
+        await api.wait_for_call(lambda call: call.error == 429, start=mark, timeout=10)
+        bot.kill()
+
+        mark = api.mark()
+        await bot.start()
+        summary = await client.expect(
+            "sendMessage",
+            timeout=30,
+            predicate=lambda call: "Проверьте заявку" in (call.text or ""),
+        )
+        assert summary.seq >= mark
+        state = await bot.rows("SELECT state FROM fsm_states")
+        assert state == [{"state": "TicketForm:confirming"}]
+    finally:
+        bot.stop_if_running()

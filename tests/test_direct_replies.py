@@ -170,3 +170,48 @@ async def test_the_name_question_is_asked_once_per_album(
     reask = await client.expect("sendMessage")
     assert reask.text == RU("error-not-text", question=ASK_NAME)
     await client.quiet(0.5)
+
+
+async def test_a_press_telegram_will_not_let_us_answer_still_does_its_work(
+    start_bot: Callable[..., Any], api: FakeBotAPI, client: TelegramUser
+) -> None:
+    await start_bot(telegram_timeout=3)
+    menu = await client.send_command("/start")
+    api.inject("answerCallbackQuery", times=5, error=Fault.server_error())
+    api.inject("answerCallbackQuery", times=1, error=Fault.timeout(20))
+
+    client.press_nowait(client.callback_data("📝 Оставить заявку", menu), menu.message_id or 0)
+    ask_name = await client.expect("sendMessage", timeout=20)
+    assert ask_name.text == ASK_NAME
+
+
+async def test_an_edited_form_whose_summary_came_late_can_still_be_sent(
+    start_bot: Callable[..., Any], api: FakeBotAPI, client: TelegramUser
+) -> None:
+    bot = await start_bot(pace_time_scale=SCALE)
+    summary = await fill_form(client, "Анна", "+7 916 123-45-67", "Нужен сайт")
+    await client.click("✏️ Изменить", summary)
+    await client.expect("editMessageReplyMarkup")
+    await client.press_callback(client.callback_data("📝 Текст", summary), summary.message_id or 0)
+    await client.expect("sendMessage")
+    # The new summary is held back by Telegram past the bot's patience: the outbox sends it.
+    api.inject("sendMessage", chat_id=client.chat_id, error=Fault.too_many_requests(5))
+    client.send_nowait("Нужен новый сайт")
+    new_summary = await client.expect(
+        "sendMessage", timeout=30, predicate=lambda c: "Нужен новый сайт" in (c.text or "")
+    )
+
+    answer = await client.click("✅ Отправить", new_summary)
+    assert answer.params.get("text") == RU("form-sending")
+    assert await bot.rows("SELECT text FROM tickets") == [{"text": "Нужен новый сайт"}]
+
+
+async def test_a_reply_telegram_took_but_answered_unreadably_is_not_repeated(
+    start_bot: Callable[..., Any], api: FakeBotAPI, client: TelegramUser
+) -> None:
+    await start_bot(pace_time_scale=SCALE)
+    api.inject("sendMessage", chat_id=client.chat_id, times=1000, error=Fault.unparseable_result())
+
+    client.put(command_update(client.user, "/start", **client_ids(client)))
+    await client.expect("sendMessage")
+    await client.quiet(1.0)

@@ -4,10 +4,14 @@ and a lease belongs to the one process that took it."""
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
+
+from support.db_faults import table_locked
 from support.delivery_helpers import submit
 from support.fake_bot_api import FakeBotAPI
 from support.fake_faults import Fault
@@ -114,6 +118,100 @@ async def test_a_second_process_leaves_the_leases_of_the_first_alone(
         assert {row["locked_by"] for row in rows} == {"first-process"}
     finally:
         for app in (first, second):
-            await app.bot.session.close()
-            await app.outbox_bot.session.close()
-            await app.database.dispose()
+            await close(app)
+
+
+async def test_postponing_a_chat_leaves_another_workers_leases_alone(
+    make_settings: Callable[..., Settings],
+) -> None:
+    app = Application(make_settings(**FAST))
+    try:
+        await app.prepare()
+        async with app.store.transaction() as uow:
+            await uow.outbox.enqueue(
+                *(messages.text(-100, Audience.MANAGERS, f"card {i}") for i in range(3))
+            )
+            held = await uow.outbox.claim("A", 2, timedelta(seconds=30))  # A is sending
+        # B finds the group's budget spent and postpones the chat for a moment.
+        async with app.store.transaction() as uow:
+            await uow.outbox.postpone_chat(
+                -100, datetime.now(UTC) + timedelta(seconds=0.1), worker_id="B"
+            )
+        await asyncio.sleep(0.2)
+        async with app.store.transaction() as uow:
+            taken = await uow.outbox.claim("B", 10, timedelta(seconds=30))
+        assert not {m.id for m in held} & {m.id for m in taken}
+    finally:
+        await close(app)
+
+
+async def test_two_claims_at_once_keep_a_chats_order(
+    make_settings: Callable[..., Settings], backend: str
+) -> None:
+    if backend == "sqlite":
+        pytest.skip("SQLite has one writer: claims cannot overlap there")
+    app = Application(make_settings(**FAST))
+    try:
+        await app.prepare()
+        async with app.store.transaction() as uow:
+            await uow.outbox.enqueue(
+                *(messages.text(42, Audience.CLIENT, f"part {i}") for i in range(4))
+            )
+        first_claimed = asyncio.Event()
+
+        async def first() -> list[Any]:
+            async with app.store.transaction() as uow:
+                claimed = await uow.outbox.claim("A", 2, timedelta(seconds=30))
+                first_claimed.set()
+                await asyncio.sleep(0.5)  # still committing while B claims
+                return claimed
+
+        async def second() -> list[Any]:
+            await first_claimed.wait()
+            async with app.store.transaction() as uow:
+                return await uow.outbox.claim("B", 10, timedelta(seconds=30))
+
+        taken_first, taken_second = await asyncio.gather(first(), second())
+        assert len(taken_first) == 2
+        assert taken_second == [], "B took a chat's later messages while A sends the first"
+    finally:
+        await close(app)
+
+
+async def test_a_database_that_stalls_mid_batch_costs_no_second_copies(
+    start_bot: Callable[..., Any], api: FakeBotAPI, database: dict[str, Any], backend: str
+) -> None:
+    if backend == "sqlite":
+        pytest.skip("SQLite's lock stops the whole process, sends included: nothing is mid-way")
+    bot = await start_bot(telegram_timeout=5)
+    api.inject("sendMessage", times=10, error=Fault.timeout(1.5))  # Telegram answers slowly
+    await enqueue(
+        bot,
+        *(
+            messages.notice(5000 + i, Audience.CLIENT, "ticket-accepted", locale="ru", number=i)
+            for i in range(10)
+        ),
+    )
+    await api.wait_for_call(lambda call: call.method == "sendMessage")
+    async with table_locked(database, "outbox", seconds=0):
+        await asyncio.sleep(7)  # PostgreSQL does not answer the bot's outbox writes
+
+    async def all_recorded() -> bool:
+        return await bot.count_pending() == 0
+
+    deadline = asyncio.get_running_loop().time() + 60
+    while not await all_recorded():
+        assert asyncio.get_running_loop().time() < deadline, "never recorded"
+        await asyncio.sleep(0.2)
+    await asyncio.sleep(1.0)
+    told = Counter(
+        c.chat_id for c in api.calls_for("sendMessage") if c.ok and "принята" in (c.text or "")
+    )
+    assert set(told.values()) == {1}, told
+    assert len(told) == 10
+
+
+async def close(app: Application) -> None:
+    await app.bot.session.close()
+    await app.outbox_bot.session.close()
+    await app.database.dispose()

@@ -19,7 +19,7 @@ from support.delivery_helpers import delivered_cards, submit, ticket_numbers
 from support.fake_bot_api import FakeBotAPI
 from support.fake_faults import Fault
 from support.running_bot import RunningBot
-from support.telegram_user import MANAGER_CHAT_ID
+from support.telegram_user import MANAGER_CHAT_ID, ManagerChat
 from vizteh_bot.telegram.render import cards
 from vizteh_bot.texts import TextError
 
@@ -208,3 +208,35 @@ async def test_a_muted_bot_keeps_the_cards_until_it_may_write_again(
 
     await eventually(lambda: nothing_pending(bot), "the cards sent once the bot may write")
     assert sorted(usual_cards(api)) == numbers
+
+
+async def test_a_card_left_in_a_group_before_its_upgrade_does_not_hold_up_later_ones(
+    start_bot: Callable[..., Any], api: FakeBotAPI
+) -> None:
+    bot = await start_bot(**FAST)
+    first = await submit(bot.app, 5001)
+    card = await api.wait_for_call(lambda c: c.chat_id == MANAGER_CHAT_ID and c.ok)
+    # As after the group became a supergroup: the card is in the old group, and Telegram
+    # answers an edit there with the id the bot already uses.
+    old_group = MANAGER_CHAT_ID - 1
+    await bot.execute(
+        "UPDATE tickets SET manager_chat_id = :old WHERE id = :id", old=old_group, id=first
+    )
+    api.inject(
+        "editMessageText", chat_id=old_group, times=1000, error=Fault.migrated(MANAGER_CHAT_ID)
+    )
+    manager = ManagerChat(api, 7001)
+    await manager.press_callback(f"t:close:{first}", card.message_id or 0)
+    second = await submit(bot.app, 5002)
+    card2 = await api.wait_for_call(
+        lambda c: c.chat_id == MANAGER_CHAT_ID and c.ok and f"№{second}<" in (c.text or "")
+    )
+    await manager.press_callback(f"t:close:{second}", card2.message_id or 0)
+
+    await api.wait_for_call(
+        lambda c: c.method == "editMessageText" and c.ok and c.message_id == card2.message_id,
+        timeout=15,
+    )
+    futile = [c for c in api.calls_for("editMessageText") if c.chat_id == old_group]
+    assert len(futile) == 1, "an edit Telegram cannot make is not tried again"
+    assert await bot.rows("SELECT old_chat_id FROM chat_migrations") == []

@@ -173,3 +173,21 @@ async def test_ledger_row_is_saved_past_the_handled_updates(
     assert row["watermark"] > update_id
     assert json.loads(row["done"]) == []  # nothing handled above it: all below the watermark
     assert row["updated_at"] is not None
+
+
+async def test_telegram_refusing_getupdates_for_a_while_costs_no_update_twice(
+    start_bot: Callable[..., Any], api: FakeBotAPI, caplog: pytest.LogCaptureFixture
+) -> None:
+    await start_bot(telegram_timeout=8)
+    caplog.set_level(logging.INFO)
+    client = TelegramUser(api, 5001, first_name="Анна")
+    # The menu reply hangs, so /start stays in hand while getUpdates keeps failing.
+    api.inject("sendMessage", chat_id=client.chat_id, error=Fault.timeout(3))
+    api.inject("getUpdates", times=8, error=Fault.server_error())
+    update_id = start_nowait(client)
+
+    await api.wait_confirmed(update_id, timeout=60)
+    handled = [r for r in caplog.records if f"Update id={update_id} is handled" in r.getMessage()]
+    assert len(handled) == 1
+    assert "crashed" not in caplog.text
+    assert len(api.calls_for("sendMessage", chat_id=client.chat_id)) == 1

@@ -28,6 +28,7 @@ from vizteh_bot.outbox.worker import OutboxWorker
 from vizteh_bot.telegram.bot import create_bot
 from vizteh_bot.telegram.flood import ThrottleClients
 from vizteh_bot.telegram.handlers import get_routers
+from vizteh_bot.telegram.handlers.client import form
 from vizteh_bot.telegram.manager_chat import ManagerChat
 from vizteh_bot.telegram.middlewares import (
     BatchStateWrites,
@@ -87,7 +88,8 @@ class Application:
             manager_chat=self.manager_chat,
             budget=self.budget,
             # This process alone: a lease it holds is never freed by another process.
-            worker_id=f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}",
+            # (At most 64 characters, as the column: host names can be long.)
+            worker_id=f"{socket.gethostname()[:40]}:{os.getpid()}:{uuid.uuid4().hex[:8]}",
             time_scale=settings.pace_time_scale,
         )
         self.bot = create_bot(settings)
@@ -130,7 +132,7 @@ class Application:
         dispatcher.update.outer_middleware(ThrottleClients(self.manager_chat))
         dispatcher.update.outer_middleware(dispatcher.fsm)
         dispatcher.update.outer_middleware(BatchStateWrites(self.storage))
-        dispatcher.message.outer_middleware(SkipAnsweredMessages())
+        dispatcher.message.outer_middleware(SkipAnsweredMessages(form.ask_again))
         dispatcher.include_routers(*get_routers(self.manager_chat, self.translations))
         return dispatcher
 

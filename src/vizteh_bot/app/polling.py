@@ -76,6 +76,7 @@ class Poller:
         self._finished = asyncio.Event()
         self._stop = asyncio.Event()
         self._next_save_at = 0.0
+        self._resumed = False
 
     def stop(self) -> None:
         self._stop.set()
@@ -83,9 +84,13 @@ class Poller:
     async def run(self) -> None:
         """Fetch and hand out updates until stop(); returns with the offset saved."""
         self._stop.clear()
-        await self._resume()
+        if not self._resumed:
+            # Once: after a crash of this task, what is in hand here is still in hand.
+            await self._resume()
+            self._resumed = True
         failures = 0
         while not self._stop.is_set():
+            self._tracker.forget_if_quiet()
             await self.save()
             try:
                 batch = await self._fetch()

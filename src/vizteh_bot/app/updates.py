@@ -29,20 +29,38 @@ class UpdateTracker:
     floor: int = 0
     highest_seen: int = 0
     dirty: bool = False
+    last_update_at: datetime | None = None
 
     @classmethod
     def resumed(cls, state: LedgerState | None, now: datetime | None = None) -> UpdateTracker:
         if state is None or (now or datetime.now(UTC)) - state.updated_at > LEDGER_TRUSTED_FOR:
             return cls()
-        return cls(done=set(state.done), floor=state.watermark, highest_seen=state.watermark - 1)
+        return cls(
+            done=set(state.done),
+            floor=state.watermark,
+            highest_seen=state.watermark - 1,
+            last_update_at=state.updated_at,
+        )
 
     def known(self, update_id: int) -> bool:
         """Handled already, or being handled: a redelivery to skip."""
         return update_id < self.floor or update_id in self.in_hand or update_id in self.done
 
-    def take(self, update_id: int) -> None:
+    def take(self, update_id: int, now: datetime | None = None) -> None:
         self.in_hand.add(update_id)
         self.highest_seen = max(self.highest_seen, update_id)
+        self.last_update_at = now or datetime.now(UTC)
+
+    def forget_if_quiet(self, now: datetime | None = None) -> None:
+        """After a week without updates Telegram's next ids may be lower than ours."""
+        quiet_since = self.last_update_at
+        if (
+            quiet_since is not None
+            and (now or datetime.now(UTC)) - quiet_since > LEDGER_TRUSTED_FOR
+        ):
+            self.floor, self.highest_seen, self.done = 0, 0, set()
+            self.last_update_at = None
+            self.dirty = True
 
     def finish(self, update_id: int) -> None:
         self.in_hand.discard(update_id)

@@ -19,6 +19,10 @@ from typing import TYPE_CHECKING, Protocol
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+# While people wait for answers, the outbox still gets one message in this many + 1: new
+# requests' cards and «принята» must not wait for the crowd to stop typing.
+URGENT_BEFORE_OUTBOX = 4
+
 
 class SendBudget(Protocol):
     def chat_wait(self, chat_id: int) -> float: ...
@@ -88,6 +92,8 @@ class Pacer:
     _chats: dict[int, TokenBucket] = field(default_factory=dict)
     _total: TokenBucket | None = None
     _urgent_waiting: int = 0
+    # Messages given to urgent callers since the outbox last had one.
+    _urgent_streak: int = 0
 
     def chat_wait(self, chat_id: int) -> float:
         """Seconds until the chat may receive another message (0: now)."""
@@ -118,9 +124,15 @@ class Pacer:
             wait = total.wait(now)
             if chat is not None and (wait_for_chat or now < chat.held_until):
                 wait = max(wait, chat.wait(now))
-            if not urgent and self._urgent_waiting and wait <= 0:
-                wait = 0.01  # let the waiting people go first
+            if (
+                not urgent
+                and self._urgent_waiting
+                and self._urgent_streak < URGENT_BEFORE_OUTBOX
+                and wait <= 0
+            ):
+                wait = 0.01  # let the waiting people go first, but not forever
             if wait <= 0:
+                self._urgent_streak = self._urgent_streak + 1 if urgent else 0
                 total.tokens -= 1
                 if chat is not None:
                     # Never more than a burst in debt: a chat recovers within seconds.

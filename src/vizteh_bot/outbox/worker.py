@@ -13,6 +13,7 @@ import contextlib
 import logging
 import random
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -84,6 +85,9 @@ class OutboxWorker:
         # Cards whose digest Telegram refused: they go one by one, so only the bad one
         # ends in quarantine.
         self._alone: set[int] = set()
+        # Sent, but the database failed when told so: recorded before anything else is
+        # claimed, so that a database that stalls mid-batch costs no second copies.
+        self._unrecorded: list[_Sent] = []
 
     def wake(self) -> None:
         self._wakeup.set()
@@ -100,6 +104,7 @@ class OutboxWorker:
             woken = self._wakeup.is_set()
             self._wakeup.clear()
             try:
+                await self._record_unrecorded()
                 batch = await self._claim() if woken or await self._anything_due() else []
                 if batch:
                     await self._deliver(batch)
@@ -116,7 +121,7 @@ class OutboxWorker:
                 await uow.outbox.release_worker(self._worker_id)
 
     async def _claim(self) -> list[OutboxMessage]:
-        async with self._store.read() as uow:
+        async with self._store.transaction() as uow:
             return await uow.outbox.claim(self._worker_id, BATCH_SIZE, LEASE)
 
     async def _anything_due(self) -> bool:
@@ -158,7 +163,9 @@ class OutboxWorker:
             if wait > MAX_INLINE_WAIT_SECONDS or not await self._budget.acquire(
                 chat_id, urgent=False, limit=MAX_INLINE_WAIT_SECONDS
             ):
-                await self._database(self._postpone(first.chat_id, max(wait, 0.1)))
+                await self._database(
+                    self._postpone(first.chat_id, max(wait, MAX_INLINE_WAIT_SECONDS))
+                )
                 return
             try:
                 unit = self._next_unit(remaining, chat_id, found)
@@ -216,8 +223,7 @@ class OutboxWorker:
             raise
         except Exception as error:
             return await self._failed(unit, chat_id, found, classify(error), error)
-        await self._database(self._sent(unit, chat_id, message_id))
-        return True
+        return await self._record_sent(unit, chat_id, message_id)
 
     async def _send(self, unit: list[OutboxMessage], chat_id: int, found: Found) -> int | None:
         message = unit[0]
@@ -270,11 +276,9 @@ class OutboxWorker:
                 message.id,
                 failure.error,
             )
-            await self._database(self._sent(unit, chat_id, failure.message_id))
-            return True
+            return await self._record_sent(unit, chat_id, failure.message_id)
         if outcome is Outcome.NOT_MODIFIED:
-            await self._database(self._sent(unit, chat_id, None))
-            return True
+            return await self._record_sent(unit, chat_id, None)
         if outcome is Outcome.GONE:
             await self._database(self._finish(unit, FAILED, "the message to edit was deleted"))
             return True
@@ -286,7 +290,16 @@ class OutboxWorker:
             await self._database(self._postpone(message.chat_id, failure.delay, message, failure))
             return False
         if outcome is Outcome.MIGRATED and failure.migrate_to is not None:
-            await self._database(self._follow_migration(message.chat_id, failure.migrate_to))
+            if message.kind == OutboxKind.CARD_REFRESH.value:
+                # The card stays in the group as it was before the upgrade, where it can
+                # no longer be edited; the supergroup gets the next messages.
+                await self._database(self._finish(unit, FAILED, failure.error))
+                return True
+            if failure.migrate_to != message.chat_id:
+                await self._database(self._follow_migration(message.chat_id, failure.migrate_to))
+                return False
+            delay = self._backoff(message.attempts + 1)
+            await self._database(self._postpone(message.chat_id, delay, message, failure))
             return False
         if outcome is Outcome.CHAT_UNREACHABLE:
             return await self._unreachable(unit, chat_id, failure, error)
@@ -407,6 +420,7 @@ class OutboxWorker:
             await uow.outbox.postpone_chat(
                 chat_id,
                 until,
+                worker_id=self._worker_id,
                 failed_id=None if message is None else message.id,
                 error="" if failure is None else failure.error,
             )
@@ -415,18 +429,47 @@ class OutboxWorker:
         async with self._store.read() as uow:
             await uow.outbox.release([message.id for message in unit])
 
-    async def _database(self, work: Coroutine[Any, Any, None]) -> None:
-        """Record an outcome; if the database fails now, the lease brings the rows back."""
+    async def _database(self, work: Coroutine[Any, Any, None]) -> bool:
+        """Record an outcome; False if the database failed (the lease brings the rows back)."""
         try:
             await work
         except (SQLAlchemyError, OSError, TimeoutError):
             logger.exception("Outbox: could not record a delivery outcome; it will be retried")
+            return False
+        return True
+
+    async def _record_sent(
+        self, unit: list[OutboxMessage], chat_id: int, message_id: int | None
+    ) -> bool:
+        """Record a send; if the database fails, keep it here and stop this chat's pass:
+        sending on would only make more messages that their lease would send again."""
+        try:
+            await self._sent(unit, chat_id, message_id)
+        except (SQLAlchemyError, OSError, TimeoutError):
+            self._unrecorded.append(_Sent(unit, chat_id, message_id))
+            logger.exception("Outbox: sent %s but could not record it yet", _about(unit[0]))
+            return False
+        return True
+
+    async def _record_unrecorded(self) -> None:
+        """What was sent while the database failed, recorded before anything new goes."""
+        while self._unrecorded:
+            sent = self._unrecorded[0]
+            await self._sent(sent.unit, sent.chat_id, sent.message_id)
+            self._unrecorded.pop(0)
 
     def _backoff(self, attempt: int) -> float:
         """Exponential, capped, with jitter so many workers do not retry in step."""
         ceiling = min(MAX_BACKOFF_SECONDS, 0.5 * 2.0 ** min(attempt, 10))
         jitter = random.uniform(0.5, 1.0)  # noqa: S311 - jitter, not cryptography
         return ceiling * jitter / self._time_scale
+
+
+@dataclass(frozen=True, slots=True)
+class _Sent:
+    unit: list[OutboxMessage]
+    chat_id: int
+    message_id: int | None
 
 
 def _tickets(unit: list[OutboxMessage], found: Found) -> list[Ticket]:

@@ -3,7 +3,7 @@ owes, in one transaction."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
 
@@ -164,14 +164,18 @@ async def send_full_text(
         parts = full_text_parts(texts, number=ticket.id, text=ticket.text)
         await uow.outbox.enqueue(
             *(
-                messages.text(
-                    manager_chat_id,
-                    messages.Audience.MANAGERS,
-                    part,
-                    ticket_id=ticket.id,
-                    reply_to_message_id=reply_to_message_id,
+                # Taps (or a redelivered press) before the text is out add nothing.
+                replace(
+                    messages.text(
+                        manager_chat_id,
+                        messages.Audience.MANAGERS,
+                        part,
+                        ticket_id=ticket.id,
+                        reply_to_message_id=reply_to_message_id,
+                    ),
+                    coalesce_key=f"full:{ticket.id}:{reply_to_message_id}:{index}",
                 )
-                for part in parts
+                for index, part in enumerate(parts)
             )
         )
     delivery.wake()

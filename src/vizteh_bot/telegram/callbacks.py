@@ -40,8 +40,10 @@ class MenuCallback(CallbackData, prefix="m"):
 class FormCallback(CallbackData, prefix="f"):
     action: FormAction
     # On «Отправить»: which form it sends, so that a press seen again (a double tap, or
-    # Telegram delivering it again after a restart) finds the request it made.
+    # Telegram delivering it again after a restart) finds the request it made, and which
+    # summary of it: only the latest one, showing the answers as they are now, sends.
     form: Annotated[str, Field(max_length=32, pattern="^[0-9a-f]*$")] = ""
+    summary: Annotated[str, Field(max_length=8, pattern="^[0-9a-f]*$")] = ""
 
 
 class TicketCallback(CallbackData, prefix="t"):

@@ -62,11 +62,11 @@ def form_navigation(texts: Texts, *, share_phone: bool = False) -> ReplyKeyboard
     return ReplyKeyboardMarkup(keyboard=rows, resize_keyboard=True, is_persistent=True)
 
 
-def confirmation(texts: Texts, form_id: str) -> InlineKeyboardMarkup:
+def confirmation(texts: Texts, form_id: str, summary_key: str) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     builder.button(
         text=texts("form-button-send"),
-        callback_data=FormCallback(action=FormAction.SEND, form=form_id),
+        callback_data=FormCallback(action=FormAction.SEND, form=form_id, summary=summary_key),
     )
     builder.button(
         text=texts("form-button-edit"), callback_data=FormCallback(action=FormAction.EDIT)

@@ -4,7 +4,10 @@ Each reply waits for its turn in the budget it shares with the outbox (outbox/pa
 so a burst stays under Telegram's 30 a second instead of bouncing off it. A 429 or a
 passing fault (5xx, a dropped connection, a proxy's error page) is waited out, with no cap
 on retries, for up to `patience` seconds; a reply still not sent by then is written to the
-outbox, which sends it when Telegram lets it, and the handler stops there.
+outbox, which sends it when Telegram lets it, and the handler stops there (a reply the
+handler can do without is awaited through `unless_deferred`). A press's answer is best
+effort: if Telegram will not take it in time, the handler goes on without it.
+Other calls (getUpdates, getMe) pass through untouched: their callers retry them.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ import logging
 import random
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from aiogram.client.default import Default
 from aiogram.client.session.middlewares.base import BaseRequestMiddleware
@@ -28,6 +31,8 @@ from aiogram.exceptions import (
 from aiogram.methods import AnswerCallbackQuery, Response
 from aiogram.types import InputFile
 from pydantic import BaseModel
+
+from vizteh_bot.outbox.failures import Outcome, classify
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Iterator
@@ -47,6 +52,7 @@ _PACED_PREFIXES = ("Send", "Edit", "Copy", "Forward")
 _PASSING = (TelegramServerError, TelegramNetworkError, ClientDecodeError, TimeoutError)
 # Set by `impatient()`: how long replies made there may take, with no outbox after.
 _impatience: ContextVar[float | None] = ContextVar("impatience", default=None)
+_T = TypeVar("_T")
 
 
 @contextmanager
@@ -70,7 +76,16 @@ class ReplyDeferred(Exception):
 
 
 class ReplyNotSent(Exception):
-    """A reply that cannot wait in the outbox (a callback answer) did not go in time."""
+    """A reply that cannot wait in the outbox did not go in time."""
+
+
+async def unless_deferred(reply: Awaitable[_T]) -> _T | None:
+    """A reply the handler does not need in order to go on: if it went to the outbox, the
+    rest of the handler still runs (None instead of its result)."""
+    try:
+        return await reply
+    except ReplyDeferred:
+        return None
 
 
 class PatientReplies(BaseRequestMiddleware):
@@ -95,12 +110,15 @@ class PatientReplies(BaseRequestMiddleware):
         method: TelegramMethod[Any],
     ) -> Response[Any]:
         name = type(method).__name__
-        chat_id = _chat_id(method)
         paced = name.startswith(_PACED_PREFIXES)
+        answer = isinstance(method, AnswerCallbackQuery)
+        if not paced and not answer:
+            return await make_request(bot, method)
+        chat_id = _chat_id(method)
         impatience = _impatience.get()
         if impatience is not None:
             patience = impatience
-        elif isinstance(method, AnswerCallbackQuery):
+        elif answer:
             patience = self._callback_patience
         else:
             patience = self._patience
@@ -124,6 +142,10 @@ class PatientReplies(BaseRequestMiddleware):
                 wait = float(error.retry_after)
                 reason = error
             except _PASSING as error:
+                if isinstance(error, ClientDecodeError) and _took_it(error):
+                    # Sent: only its answer could not be read. Sending again would repeat it.
+                    logger.warning("%s to %s went out; its answer was unreadable", name, chat_id)
+                    return Response[Any](ok=True, result=None)
                 attempt += 1
                 wait = min(5.0, 0.25 * 2**attempt) * random.uniform(0.5, 1.0) / self._time_scale  # noqa: S311
                 reason = error
@@ -131,7 +153,10 @@ class PatientReplies(BaseRequestMiddleware):
                 break
             logger.info("%s to %s: %s; trying again in %.1f s", name, chat_id, reason, wait)
             await asyncio.sleep(wait)
-        params = serialize(method) if paced and chat_id is not None else None
+        if answer:
+            logger.warning("Could not answer a press in time (%s); going on without it", reason)
+            return Response[Any](ok=True, result=True)
+        params = serialize(method) if chat_id is not None else None
         if impatience is not None or params is None or chat_id is None:
             if reason is not None and impatience is not None:
                 raise reason
@@ -181,6 +206,10 @@ def serialize(method: TelegramMethod[Any]) -> dict[str, Any] | None:
         else:
             params[name] = value
     return params
+
+
+def _took_it(error: ClientDecodeError) -> bool:
+    return classify(error).outcome is Outcome.SENT_UNREADABLE
 
 
 def _chat_id(method: TelegramMethod[Any]) -> int | None:

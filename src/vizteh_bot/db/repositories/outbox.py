@@ -10,7 +10,18 @@ import functools
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, bindparam, case, func, insert, or_, select, type_coerce, update
+from sqlalchemy import (
+    and_,
+    bindparam,
+    case,
+    func,
+    insert,
+    or_,
+    select,
+    text,
+    type_coerce,
+    update,
+)
 
 from vizteh_bot.db.models import blocked_clients, chat_migrations, outbox
 from vizteh_bot.outbox.messages import Audience, OutboxMessage
@@ -26,6 +37,8 @@ SENT = "sent"
 FAILED = "failed"  # given up: the client cannot be reached (blocked the bot, say)
 QUARANTINED = "quarantined"  # refused for a reason retrying will not fix; kept, shown
 ERROR_TEXT_LIMIT = 500
+# Any fixed number: the advisory lock all bots on one PostgreSQL database claim under.
+CLAIM_LOCK_KEY = 0x7A7E_0B07
 
 
 @functools.cache
@@ -124,8 +137,17 @@ class OutboxRepository:
 
     async def claim(self, worker_id: str, limit: int, lease: timedelta) -> list[OutboxMessage]:
         """Lease the due messages, by priority then age; rows another worker holds are
-        skipped, not waited for."""
+        skipped, not waited for. Run it in a transaction.
+
+        On PostgreSQL claims are taken one at a time: a claim in flight has not committed
+        its leases yet, so a second one at the same moment would see a chat's first
+        messages free and skip them, take the later ones and send them out of order.
+        """
         now = datetime.now(UTC)
+        if self._connection.dialect.name == "postgresql":
+            await self._connection.execute(
+                text("SELECT pg_advisory_xact_lock(:key)"), {"key": CLAIM_LOCK_KEY}
+            )
         rows = await self._connection.execute(
             _claim_statement(limit),
             {"now": now, "lease_until": now + lease, "worker_id": worker_id},
@@ -155,9 +177,16 @@ class OutboxRepository:
         )
 
     async def postpone_chat(
-        self, chat_id: int, until: datetime, *, failed_id: int | None = None, error: str = ""
+        self,
+        chat_id: int,
+        until: datetime,
+        *,
+        worker_id: str,
+        failed_id: int | None = None,
+        error: str = "",
     ) -> None:
-        """Hold every pending message of the chat until `until`, keeping their order.
+        """Hold every pending message of the chat until `until`, keeping their order, and
+        let go of those `worker_id` holds (another worker's stay its own).
 
         Three statements: run it in a transaction."""
         if failed_id is not None:
@@ -177,7 +206,11 @@ class OutboxRepository:
         )
         await self._connection.execute(
             update(outbox)
-            .where(outbox.c.chat_id == chat_id, outbox.c.state == PENDING)
+            .where(
+                outbox.c.chat_id == chat_id,
+                outbox.c.state == PENDING,
+                outbox.c.locked_by == worker_id,
+            )
             .values(locked_until=None)
         )
 
@@ -223,6 +256,8 @@ class OutboxRepository:
 
     async def move_chat(self, old_chat_id: int, new_chat_id: int) -> None:
         """Follow a group upgraded to a supergroup: pending messages go to the new id."""
+        if old_chat_id == new_chat_id:
+            return
         await self._connection.execute(
             update(outbox)
             .where(outbox.c.chat_id == old_chat_id, outbox.c.state == PENDING)

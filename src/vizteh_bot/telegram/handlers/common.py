@@ -10,6 +10,7 @@ from aiogram.filters import Command, StateFilter
 
 from vizteh_bot.telegram.filters import Magic
 from vizteh_bot.telegram.handlers.client.form import ask_step, cancel_form
+from vizteh_bot.telegram.replay import answered
 from vizteh_bot.telegram.states import TicketForm, previous_step
 
 if TYPE_CHECKING:
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
 
 
 async def step_back(message: Message, state: FSMContext, texts: Texts) -> None:
+    await state.update_data(answered(message, may_repeat=True))
     if (await state.get_data()).get("editing"):
         # Back from changing one answer returns to the summary, keeping the others.
         await state.update_data(editing=False)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import uuid
 from typing import TYPE_CHECKING
 
 from aiogram import F, Router
@@ -22,7 +23,8 @@ from vizteh_bot.telegram.callbacks import FormAction, FormCallback
 from vizteh_bot.telegram.filters import Magic
 from vizteh_bot.telegram.render.summary import form_summary
 from vizteh_bot.telegram.replay import answered
-from vizteh_bot.telegram.states import TicketForm
+from vizteh_bot.telegram.replies import unless_deferred
+from vizteh_bot.telegram.states import STEPS, TicketForm
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -53,13 +55,11 @@ async def ask_step(message: Message, state: FSMContext, texts: Texts, step: Stat
     """Move the form to `step` and ask its question (or show the summary to confirm)."""
     await state.set_state(step)
     if step == TicketForm.confirming:
-        data = await state.get_data()
-        page = form_summary(texts, data)
-        sent = await message.answer(
-            page, reply_markup=keyboards.confirmation(texts, str(data.get("form_id", "")))
-        )
-        # Only this summary's Send counts; older ones (before a "back") are stale.
-        await state.update_data(summary_id=sent.message_id)
+        # Only this summary's Send counts; older ones (before a "back") are stale. Stored
+        # before it is shown, so it holds even if the summary goes out later via the outbox.
+        data = await state.update_data(summary_key=uuid.uuid4().hex[:8])
+        keyboard = keyboards.confirmation(texts, str(data["form_id"]), data["summary_key"])
+        await message.answer(form_summary(texts, data), reply_markup=keyboard)
         return
     await message.answer(
         _question(texts, step),
@@ -67,6 +67,15 @@ async def ask_step(message: Message, state: FSMContext, texts: Texts, step: Stat
             texts, share_phone=step == TicketForm.entering_phone
         ),
     )
+
+
+async def ask_again(message: Message, state: FSMContext, texts: Texts) -> None:
+    """The question of the step the form is at (its answer was taken, the question may not
+    have gone out: Telegram delivered the answer again after a crash)."""
+    current = await state.get_state()
+    step = next((s for s in STEPS if s.state == current), None)
+    if step is not None:
+        await ask_step(message, state, texts, step)
 
 
 async def _accept(
@@ -150,8 +159,11 @@ async def edit_pressed(query: CallbackQuery, texts: Texts) -> None:
 async def edit_back_pressed(query: CallbackQuery, state: FSMContext, texts: Texts) -> None:
     await query.answer()
     if isinstance(query.message, Message):
-        form_id = str((await state.get_data()).get("form_id", ""))
-        await query.message.edit_reply_markup(reply_markup=keyboards.confirmation(texts, form_id))
+        data = await state.get_data()
+        keyboard = keyboards.confirmation(
+            texts, str(data.get("form_id", "")), str(data.get("summary_key", ""))
+        )
+        await query.message.edit_reply_markup(reply_markup=keyboard)
 
 
 async def field_chosen(
@@ -160,7 +172,7 @@ async def field_chosen(
     await query.answer()
     await state.update_data(editing=True)
     if isinstance(query.message, Message):
-        await query.message.edit_reply_markup(reply_markup=None)
+        await unless_deferred(query.message.edit_reply_markup(reply_markup=None))
         await ask_step(query.message, state, texts, _FIELD_STEPS[callback_data.action])
 
 
@@ -173,7 +185,7 @@ async def cancel_form(message: Message, state: FSMContext, texts: Texts) -> None
 async def cancel_pressed(query: CallbackQuery, state: FSMContext, texts: Texts) -> None:
     await query.answer()
     if isinstance(query.message, Message):
-        await query.message.edit_reply_markup(reply_markup=None)
+        await unless_deferred(query.message.edit_reply_markup(reply_markup=None))
         await cancel_form(query.message, state, texts)
 
 

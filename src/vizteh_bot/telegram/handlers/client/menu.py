@@ -19,7 +19,7 @@ from vizteh_bot.telegram.filters import Magic
 from vizteh_bot.telegram.handlers.client.form import ask_step
 from vizteh_bot.telegram.render.cards import quote
 from vizteh_bot.telegram.render.fit import CAPTION_LIMIT, visible_length
-from vizteh_bot.telegram.replies import ReplyNotSent, impatient
+from vizteh_bot.telegram.replies import ReplyNotSent, impatient, unless_deferred
 from vizteh_bot.telegram.states import TicketForm
 
 if TYPE_CHECKING:
@@ -39,7 +39,9 @@ PHOTO_PATIENCE_SECONDS = 5.0
 async def cmd_start(message: Message, state: FSMContext, texts: Texts) -> None:
     if await state.get_state() is not None:
         await state.clear()
-        await message.answer(texts("form-cancelled"), reply_markup=ReplyKeyboardRemove())
+        await unless_deferred(
+            message.answer(texts("form-cancelled"), reply_markup=ReplyKeyboardRemove())
+        )
     name = message.from_user.first_name if message.from_user else ""
     await message.answer(
         texts("menu-greeting", name=quote(name)), reply_markup=keyboards.main_menu(texts)

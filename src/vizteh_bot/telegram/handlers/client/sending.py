@@ -20,6 +20,7 @@ from vizteh_bot.telegram.callbacks import FormAction, FormCallback
 from vizteh_bot.telegram.filters import Magic
 from vizteh_bot.telegram.handlers.client import client_of
 from vizteh_bot.telegram.render.summary import form_summary
+from vizteh_bot.telegram.replies import ReplyDeferred, ReplyNotSent
 from vizteh_bot.telegram.states import TicketForm
 
 if TYPE_CHECKING:
@@ -81,6 +82,8 @@ async def _is_this_form(
     if callback_data.form and form.get("form_id") != callback_data.form:
         return False
     # Only the latest summary counts: an older one (before a "back") shows other answers.
+    if callback_data.summary:
+        return bool(form.get("summary_key") == callback_data.summary)
     pressed = query.message.message_id if query.message else None
     return bool(form.get("summary_id", pressed) == pressed)
 
@@ -107,7 +110,7 @@ async def _mark_sent(
         return
     try:
         await query.message.edit_text(form_summary(texts, form, sent=True))
-    except TelegramAPIError as error:
+    except (TelegramAPIError, ReplyDeferred, ReplyNotSent) as error:
         # Cosmetic only: the ticket is committed and the confirmation is in the outbox.
         logger.warning("Could not mark the summary of ticket %s as sent: %s", ticket_id, error)
 
