@@ -252,8 +252,10 @@ class OutboxWorker:
 
     async def _sent(self, unit: list[OutboxMessage], chat_id: int, message_id: int | None) -> None:
         self._alone.difference_update(message.id for message in unit)
-        async with self._store.transaction() as uow:
-            if unit[0].kind == OutboxKind.CARD.value:
+        card = unit[0].kind == OutboxKind.CARD.value
+        # A card's place and its row together; anything else is one statement.
+        async with self._store.transaction() if card else self._store.read() as uow:
+            if card:
                 ticket_ids = [m.ticket_id for m in unit if m.ticket_id is not None]
                 await uow.tickets.shown_in(ticket_ids, chat_id, message_id)
             await uow.outbox.mark_sent([m.id for m in unit], message_id)
