@@ -27,9 +27,9 @@ from support.telegram_user import TelegramUser
 
 pytestmark = pytest.mark.usefixtures(no_failed_updates.__name__)
 
-NAME_STEP = "TicketForm:entering_name"
-PHONE_STEP = "TicketForm:entering_phone"
-TEXT_STEP = "TicketForm:entering_text"
+NAME_STEP = "TicketForm:answering:name"
+PHONE_STEP = "TicketForm:answering:phone"
+TEXT_STEP = "TicketForm:answering:text"
 CONFIRM_STEP = "TicketForm:confirming"
 
 

@@ -30,9 +30,9 @@ pytestmark = pytest.mark.usefixtures(no_failed_updates.__name__)
 
 ANSWERS = ["Анна", "+7 916 123-45-67", "Нужен сайт"]
 STEPS = [
-    "TicketForm:entering_name",
-    "TicketForm:entering_phone",
-    "TicketForm:entering_text",
+    "TicketForm:answering:name",
+    "TicketForm:answering:phone",
+    "TicketForm:answering:text",
     "TicketForm:confirming",
 ]
 QUESTIONS = [ASK_NAME, ASK_PHONE, ASK_TEXT]
@@ -110,7 +110,12 @@ async def test_inline_cancel_on_the_summary(
     [
         ("👤 Имя", ASK_NAME, "Мария", ("Мария", "+79161234567", "Нужен сайт")),
         ("📞 Телефон", ASK_PHONE, "8 (903) 765-43-21", ("Анна", "+79037654321", "Нужен сайт")),
-        ("📝 Текст", ASK_TEXT, "Нужно приложение", ("Анна", "+79161234567", "Нужно приложение")),
+        (
+            "📝 Что нужно",
+            ASK_TEXT,
+            "Нужно приложение",
+            ("Анна", "+79161234567", "Нужно приложение"),
+        ),
     ],
     ids=["name", "phone", "text"],
 )

@@ -92,7 +92,7 @@ async def test_menu_button_starts_the_form(bot: RunningBot, client: TelegramUser
     assert "text" not in answer.params
     ask_name = await client.expect("sendMessage")
     assert ask_name.text == ASK_NAME
-    assert await fsm_state(bot, client) == "TicketForm:entering_name"
+    assert await fsm_state(bot, client) == "TicketForm:answering:name"
     [row] = await fsm_rows(bot)
     assert '"form_id"' in row["data"]
 
@@ -173,7 +173,7 @@ async def test_about_during_the_form_keeps_the_form(bot: RunningBot, client: Tel
     await open_form(client)
     assert (await client.send("Анна")).text == ASK_PHONE
     assert_plain(await client.send_command("/about"), ABOUT)
-    assert await fsm_state(bot, client) == "TicketForm:entering_phone"
+    assert await fsm_state(bot, client) == "TicketForm:answering:phone"
     assert (await client.send("89161234567")).text == ASK_TEXT
 
 

@@ -29,6 +29,7 @@ from support.data import RequestFactory
 from support.fake_bot_api import FakeBotAPI
 from support.fake_faults import Fault, RealisticRateLimiter
 from support.fake_objects import command_update
+from support.forms import question
 from support.running_bot import RunningBot
 from support.telegram_user import TelegramUser
 
@@ -41,14 +42,9 @@ async def answered_through_the_form(user: TelegramUser, name: str, phone: str, t
     texts = TRANSLATIONS.for_language(user.user.get("language_code"))
     menu = await user.send_command("/start", timeout=60)
     await user.click(texts("menu-button-new-ticket"), menu, timeout=60)
-    share = texts("form-button-share-phone")
-    questions = [
-        texts("form-ask-name"),
-        texts("form-ask-phone", button=share),
-        texts("form-ask-text", limit=2000),
-    ]
-    for question, answer in zip(questions, (name, phone, text), strict=True):
-        assert (await user.expect("sendMessage", timeout=60)).text == question
+    questions = [question(field, texts.locale) for field in ("name", "phone", "text")]
+    for asked, answer in zip(questions, (name, phone, text), strict=True):
+        assert (await user.expect("sendMessage", timeout=60)).text == asked
         user.send_nowait(answer)
     summary = await user.expect("sendMessage", timeout=60)
     assert texts("form-button-send") in str(summary.params.get("reply_markup"))
@@ -192,7 +188,9 @@ async def test_an_edited_form_whose_summary_came_late_can_still_be_sent(
     summary = await fill_form(client, "Анна", "+7 916 123-45-67", "Нужен сайт")
     await client.click("✏️ Изменить", summary)
     await client.expect("editMessageReplyMarkup")
-    await client.press_callback(client.callback_data("📝 Текст", summary), summary.message_id or 0)
+    await client.press_callback(
+        client.callback_data("📝 Что нужно", summary), summary.message_id or 0
+    )
     await client.expect("sendMessage")
     # The new summary is held back by Telegram past the bot's patience: the outbox sends it.
     api.inject("sendMessage", chat_id=client.chat_id, error=Fault.too_many_requests(5))

@@ -17,6 +17,7 @@ from support.client_flow import RU
 from support.db_faults import table_locked
 from support.fake_bot_api import REPLY_METHODS, ApiCall, FakeBotAPI
 from support.fake_objects import DEFAULT_PHOTO_ID, command_update
+from support.forms import DEFAULT_FORM, default_answers
 from support.running_bot import RunningBot
 from support.telegram_user import MANAGER_CHAT_ID, ManagerChat, TelegramUser
 from vizteh_bot.db.engine import POSTGRES_TIMEOUT_SECONDS, SQLITE_BUSY_TIMEOUT_SECONDS
@@ -82,7 +83,9 @@ async def create_ticket(
         running.app.store,
         running.app.delivery,
         client=Client(user_id=client_id, full_name=full_name, username=username, language="ru"),
-        form={"form_id": uuid.uuid4().hex, "name": name, "phone": phone, "text": text},
+        request_form=DEFAULT_FORM,
+        answers=default_answers(name, phone, text),
+        form_id=uuid.uuid4().hex,
         manager_chat_id=running.app.manager_chat.current_id,
         limit_per_hour=1000,
     )
@@ -198,9 +201,9 @@ async def test_card_shows_the_ticket_with_a_close_button(
     assert card.text == (
         "🆕 <b>Заявка №1</b>\n"
         f"🕒 {local_minute(ticket.created_at, MSK)} (MSK)\n"
+        '💬 Telegram: <a href="tg://user?id=5001">Анна</a> (@anna_client)\n'
         "👤 Имя: Анна &lt;b&gt;&amp;&lt;/b&gt;\n"
         "📞 Телефон: +79161234567\n"
-        '💬 Telegram: <a href="tg://user?id=5001">Анна</a> (@anna_client)\n'
         "📝 Что нужно:\n"
         "Нужен сайт\n"
         "&lt;script&gt;\n"

@@ -26,7 +26,7 @@ from support.telegram_user import TelegramUser
 pytestmark = pytest.mark.usefixtures(no_failed_updates.__name__)
 
 POLLING_LOGGER = "vizteh_bot.app.polling"
-PHONE_STEP = "TicketForm:entering_phone"
+PHONE_STEP = "TicketForm:answering:phone"
 
 
 @pytest.fixture

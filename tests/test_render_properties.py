@@ -17,13 +17,15 @@ from hypothesis import strategies as st
 
 from support.data import Request, names, requests, texts
 from support.fake_objects import render_html, utf16_len
+from support.forms import DEFAULT_FORM
+from vizteh_bot.domain.form import FieldType, Form, FormField
 from vizteh_bot.domain.input import clean_name, clean_phone, clean_text
-from vizteh_bot.domain.tickets import Client, Ticket, TicketStatus
+from vizteh_bot.domain.tickets import Client, Ticket, TicketStatus, answered_fields, new_ticket
 from vizteh_bot.telegram import keyboards
 from vizteh_bot.telegram.render.cards import digest_size, manager_message
 from vizteh_bot.telegram.render.fallback import fallback_card, full_text_parts
 from vizteh_bot.telegram.render.fit import CAPTION_LIMIT, MESSAGE_LIMIT
-from vizteh_bot.telegram.render.summary import form_summary
+from vizteh_bot.telegram.render.summary import form_lines, form_summary
 from vizteh_bot.texts import Translations
 
 TRANSLATIONS = Translations()
@@ -75,7 +77,8 @@ def test_the_summary_is_always_one_valid_message(
         "phone": clean_phone(request.phone),
         "text": clean_text(request.text),
     }
-    visible = assert_valid(form_summary(language, form, sent=sent))  # type: ignore[arg-type]
+    lines = form_lines(DEFAULT_FORM, form, language.locale)  # type: ignore[attr-defined]
+    visible = assert_valid(form_summary(language, lines, sent=sent))  # type: ignore[arg-type]
     # The whole answer is shown unless it cannot be: then its start, with a note.
     if form["text"] not in visible:
         assert visible.count("…") >= 1
@@ -176,3 +179,58 @@ def test_texts_without_user_values_fit_their_limits() -> None:
         assert_valid(language("about-text"), CAPTION_LIMIT)
         assert_valid(language("ticket-accepted", number=10**12))
         assert_valid(language("menu-greeting", name="Я" * 64))
+
+
+@st.composite
+def answered_forms(draw: st.DrawFn) -> tuple[Form, dict[str, str | None]]:
+    """A form of up to 30 fields (the most a file may have) with labels of up to 48
+    characters, every text field up to its longest answer, some answers skipped."""
+    count = draw(st.integers(min_value=1, max_value=30))
+    fields, answers = [], {}
+    for index in range(count):
+        label = draw(names(max_size=48))
+        longest = draw(st.sampled_from((100, 1500, 3500)))
+        field = FormField(
+            id=f"f{index}",
+            type=FieldType.TEXT,
+            questions={"ru": "?"},
+            labels={"ru": label, "en": label},
+            required=index == 0,
+            max_length=longest,
+        )
+        fields.append(field)
+        skipped = index > 0 and draw(st.booleans())
+        answers[field.id] = None if skipped else draw(texts(max_size=longest))
+    return Form(tuple(fields)), answers
+
+
+@PROPERTY
+@given(form_and_answers=answered_forms(), language=st.sampled_from(LANGUAGES))
+def test_a_form_of_many_long_answers_still_makes_one_valid_summary_and_card(
+    form_and_answers: tuple[Form, dict[str, str | None]], language: object
+) -> None:
+    form, raw = form_and_answers
+    answers = {k: None if v is None else form.by_id[k].clean(v) for k, v in raw.items()}
+    lines = form_lines(form, answers, language.locale)  # type: ignore[attr-defined]
+    assert_valid(form_summary(language, lines))  # type: ignore[arg-type]
+    client = Client(10_001, "Анна", None, "ru")
+    new = new_ticket(client, form, answers, "k")
+    assert new.fields == answered_fields(form)
+    ticket = Ticket(
+        id=77,
+        client=client,
+        name=new.name,
+        phone=new.phone,
+        text=new.text,
+        status=TicketStatus.OPEN,
+        created_at=datetime(2026, 12, 2, 9, 30, tzinfo=UTC),
+        answers=new.answers,
+        fields=new.fields,
+    )
+    rendered = manager_message(language, [ticket], ZONE)  # type: ignore[arg-type]
+    visible = assert_valid(rendered.html)
+    whole = all(value is None or value in visible for value in answers.values())
+    assert whole or ticket.id in rendered.shortened, "what is cut is one button away"
+    details = ticket.details_text(language.locale)  # type: ignore[attr-defined]
+    parts = full_text_parts(language, number=77, text=details)  # type: ignore[arg-type]
+    assert all(utf16_len(part) <= MESSAGE_LIMIT for part in parts)

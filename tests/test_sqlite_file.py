@@ -41,7 +41,7 @@ async def test_a_short_write_lock_elsewhere_only_delays_the_answer(
 
     assert ask_phone.text == ASK_PHONE
     assert answered_at >= lock.released_at > 0, "the answer came after the lock was released"
-    assert await fsm_state(bot, client) == "TicketForm:entering_phone"
+    assert await fsm_state(bot, client) == "TicketForm:answering:phone"
 
 
 async def test_a_lock_held_past_the_busy_timeout_fails_one_step_with_a_clear_answer(
@@ -57,7 +57,7 @@ async def test_a_lock_held_past_the_busy_timeout_fails_one_step_with_a_clear_ans
 
     assert failed.text == RU("error-db-unavailable")
     # The step was not stored, so the question stands; answered again, it goes through.
-    assert await fsm_state(bot, client) == "TicketForm:entering_name"
+    assert await fsm_state(bot, client) == "TicketForm:answering:name"
     assert (await client.send("Анна")).text == ASK_PHONE
     assert (await client.send("+7 916 123-45-67")).text == ASK_TEXT
 

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
+from support.forms import DEFAULT_FORM, default_answers
 from support.running_bot import BOT_TOKEN
 from vizteh_bot.config import Settings
 from vizteh_bot.db.engine import Database, create_database
@@ -64,13 +65,14 @@ class Tickets:
     async def create(
         self, key: str | None = None, client: Client = ANNA, **fields: str
     ) -> tuple[Ticket, bool]:
-        form = {"name": "Анна", "phone": "+79161234567", "text": "Нужен сайт <b>&</b>", **fields}
-        form["form_id"] = key or uuid.uuid4().hex
+        answers = default_answers("Анна", "+79161234567", "Нужен сайт <b>&</b>") | fields
         submission = await submit_ticket(
             self.store,
             self.wakes,
             client=client,
-            form=form,
+            request_form=DEFAULT_FORM,
+            answers=answers,
+            form_id=key or uuid.uuid4().hex,
             manager_chat_id=MANAGER_CHAT_ID,
             limit_per_hour=1000,
         )

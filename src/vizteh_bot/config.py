@@ -21,6 +21,8 @@ class Settings(BaseSettings):
     token: SecretStr
     manager_chat_id: int
     photo_id: str | None = None
+    # A TOML file with the request form's questions; unset: the packaged default form.
+    form_file: Path | None = None
 
     db_host: str | None = None
     db_port: int = Field(default=5432, ge=1, le=65535)
@@ -28,6 +30,9 @@ class Settings(BaseSettings):
     db_user: str = "vizteh"
     db_password: SecretStr = SecretStr("")
     sqlite_path: Path = Path("vizteh.sqlite3")
+    # Seconds a start waits for a PostgreSQL server that does not answer yet (one systemd or
+    # docker compose starts at the same time) before it gives up with exit code 1.
+    db_wait_seconds: float = Field(default=30.0, ge=0)
 
     telegram_api_url: str = DEFAULT_API_URL
     timezone: str = "Europe/Moscow"
@@ -55,7 +60,7 @@ class Settings(BaseSettings):
             raise ValueError("must be a chat id such as 123456789 or -1001234567890")
         return value
 
-    @field_validator("photo_id", "db_host", mode="before")
+    @field_validator("photo_id", "db_host", "form_file", mode="before")
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         if isinstance(value, str) and not value.strip():

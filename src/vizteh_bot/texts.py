@@ -50,6 +50,9 @@ class Texts:
             return str(value)
         return _MARKER.sub(lambda match: values[int(match.group(1))], str(value))
 
+    def has(self, key: str) -> bool:
+        return bool(self._bundle.has_message(key))
+
     def keys(self) -> set[str]:
         return set(self._bundle._messages)
 

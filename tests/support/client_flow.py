@@ -7,6 +7,7 @@ guard; every test here stays within ten updates per client, as a person would.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
@@ -14,6 +15,7 @@ from typing import Any
 import pytest
 
 from support.fake_bot_api import ApiCall, FakeBotAPI
+from support.forms import question
 from support.running_bot import RunningBot
 from support.telegram_user import MANAGER_CHAT_ID, TelegramUser
 from vizteh_bot.texts import Translations
@@ -26,7 +28,7 @@ MENU = [["📝 Оставить заявку"], ["🏢 О компании"]]
 NAVIGATION = [["⬅️ Назад", "✖️ Отмена"]]
 PHONE_NAVIGATION = [["📱 Отправить мой номер"], *NAVIGATION]
 CONFIRMATION = [["✅ Отправить"], ["✏️ Изменить", "✖️ Отмена"]]
-FIELD_CHOICE = [["👤 Имя", "📞 Телефон", "📝 Текст"], ["⬅️ К заявке"]]
+FIELD_CHOICE = [["👤 Имя", "📞 Телефон", "📝 Что нужно"], ["⬅️ К заявке"]]
 
 ASK_NAME = "Как к вам обращаться? Напишите ваше имя."
 ASK_PHONE = (
@@ -105,7 +107,7 @@ async def open_form(client: TelegramUser) -> ApiCall:
     menu = await client.send_command("/start")
     await client.click(texts("menu-button-new-ticket"), menu)
     ask_name = await client.expect("sendMessage")
-    assert ask_name.text == texts("form-ask-name")
+    assert ask_name.text == question("name", texts.locale)
     return ask_name
 
 
@@ -118,9 +120,8 @@ async def fill_form(
     """Open the form and answer every question (4 updates); returns the summary."""
     texts = TRANSLATIONS.for_language(client.user.get("language_code"))
     await open_form(client)
-    share = texts("form-button-share-phone")
-    assert (await client.send(name)).text == texts("form-ask-phone", button=share)
-    assert (await client.send(phone)).text == texts("form-ask-text", limit=2000)
+    assert (await client.send(name)).text == question("phone", texts.locale)
+    assert (await client.send(phone)).text == question("text", texts.locale)
     summary = await client.send(text)
     buttons = [
         [texts("form-button-send")],
@@ -136,11 +137,17 @@ async def fsm_rows(bot: RunningBot) -> list[dict[str, Any]]:
 
 async def fsm_state(bot: RunningBot, client: TelegramUser) -> str | None:
     rows = await bot.rows(
-        "SELECT state FROM fsm_states WHERE key LIKE :key",
+        "SELECT state, data FROM fsm_states WHERE key LIKE :key",
         key=f"%:{client.chat_id}:{client.user_id}",
     )
     assert len(rows) <= 1
-    return rows[0]["state"] if rows else None
+    if not rows:
+        return None
+    state = rows[0]["state"]
+    if state == "TicketForm:answering":
+        # Which question: "TicketForm:answering:phone".
+        return f"{state}:{json.loads(rows[0]['data'] or '{}').get('field')}"
+    return str(state) if state is not None else None
 
 
 async def wait_in_chat(

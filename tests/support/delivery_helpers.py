@@ -6,6 +6,7 @@ import re
 import uuid
 
 from support.fake_bot_api import ApiCall, FakeBotAPI
+from support.forms import DEFAULT_FORM, default_answers
 from vizteh_bot.app.application import Application
 from vizteh_bot.domain.tickets import Client
 from vizteh_bot.services.tickets import submit_ticket
@@ -19,12 +20,9 @@ async def submit(app: Application, client_id: int, text: str = "Нужна ко�
         app.store,
         app.delivery,
         client=Client(client_id, f"Client {client_id}", None, "ru"),
-        form={
-            "form_id": uuid.uuid4().hex,
-            "name": f"Client {client_id}",
-            "phone": "+79161234567",
-            "text": text,
-        },
+        request_form=DEFAULT_FORM,
+        answers=default_answers(f"Client {client_id}", "+79161234567", text),
+        form_id=uuid.uuid4().hex,
         manager_chat_id=app.manager_chat.current_id,
         limit_per_hour=1000,
     )

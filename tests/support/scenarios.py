@@ -18,6 +18,7 @@ from support.bot_process import BotProcess
 from support.data import Request, RequestFactory
 from support.fake_bot_api import ApiCall, FakeBotAPI
 from support.fake_faults import RealisticRateLimiter
+from support.forms import DEFAULT_FORM, default_answers
 from support.telegram_user import MANAGER_CHAT_ID, TelegramUser
 from vizteh_bot.domain.tickets import Client
 from vizteh_bot.services.tickets import submit_ticket
@@ -90,12 +91,9 @@ async def submit_request(app: Application, user_id: int, request: Request) -> in
         app.store,
         app.delivery,
         client=Client(user_id, f"{first} {last or ''}".strip(), None, request.language),
-        form={
-            "form_id": uuid.uuid4().hex,
-            "name": cleaned.name,
-            "phone": cleaned.phone,
-            "text": cleaned.text,
-        },
+        request_form=DEFAULT_FORM,
+        answers=default_answers(cleaned.name, cleaned.phone, cleaned.text),
+        form_id=uuid.uuid4().hex,
         manager_chat_id=app.manager_chat.current_id,
         limit_per_hour=1000,
     )

@@ -322,3 +322,33 @@ def _find_callback_data(message: Json, button_text: str) -> str:
     raise AssertionError(
         f"no button {button_text!r} on message {message.get('message_id')}; buttons: {labels}"
     )
+
+
+class PacedUser(TelegramUser):
+    """A client who takes a moment between actions, as a person does: a form longer than
+    the bot's flood guard's burst of ten updates goes through whole."""
+
+    PAUSE_SECONDS = 0.35  # the guard lets three a second through after the burst
+
+    async def send(self, text: str, *, timeout: float = 5.0) -> ApiCall:
+        await asyncio.sleep(self.PAUSE_SECONDS)
+        return await super().send(text, timeout=timeout)
+
+    async def send_command(self, command: str = "/start", *, timeout: float = 5.0) -> ApiCall:
+        await asyncio.sleep(self.PAUSE_SECONDS)
+        return await super().send_command(command, timeout=timeout)
+
+    async def press_callback(self, data: str, message_id: int, *, timeout: float = 5.0) -> ApiCall:
+        await asyncio.sleep(self.PAUSE_SECONDS)
+        return await super().press_callback(data, message_id, timeout=timeout)
+
+    async def share_contact(
+        self,
+        phone: str,
+        user_id: int | Literal["self"] | None = "self",
+        *,
+        first_name: str | None = None,
+        timeout: float = 5.0,
+    ) -> ApiCall:
+        await asyncio.sleep(self.PAUSE_SECONDS)
+        return await super().share_contact(phone, user_id, first_name=first_name, timeout=timeout)

@@ -13,6 +13,7 @@ import uuid
 from typing import TYPE_CHECKING, Any
 
 from aiogram import Dispatcher
+from aiogram.exceptions import TelegramNetworkError
 from aiogram.fsm.storage.memory import SimpleEventIsolation
 
 from vizteh_bot.app.polling import Poller
@@ -20,6 +21,7 @@ from vizteh_bot.app.supervisor import Supervisor
 from vizteh_bot.db.engine import check_connection, create_database
 from vizteh_bot.db.fsm_storage import DatabaseStorage
 from vizteh_bot.db.uow import Store
+from vizteh_bot.forms.loader import load_form
 from vizteh_bot.migrations import apply_migrations, schema_is_current
 from vizteh_bot.outbox import messages
 from vizteh_bot.outbox.pacing import PaceLimits, Pacer
@@ -47,6 +49,7 @@ if TYPE_CHECKING:
 
     from vizteh_bot.config import Settings
     from vizteh_bot.db.engine import Database
+    from vizteh_bot.domain.form import Form
 
 logger = logging.getLogger(__name__)
 SHUTDOWN_GRACE_SECONDS = 20
@@ -61,8 +64,11 @@ class Application:
         settings: Settings,
         *,
         migrate: Callable[[Settings], Awaitable[None]] = apply_migrations,
+        form: Form | None = None,
     ) -> None:
         self.settings = settings
+        # Raises FormFileError (one line saying what to fix) before anything else is built.
+        self.form = form or load_form(settings.form_file, settings.default_locale)
         self._migrate = migrate
         self._response_types = pin_response_types()
         self.database: Database = create_database(settings)
@@ -125,6 +131,7 @@ class Application:
             manager_chat=self.manager_chat,
             translations=self.translations,
             zone=self.settings.zone,
+            form=self.form,
         )
         dispatcher.update.outer_middleware(TrackCallbackAnswers())
         dispatcher.update.outer_middleware(TextsMiddleware(self.translations))
@@ -170,8 +177,7 @@ class Application:
         Raises TaskKeepsCrashing when a background task crashed too often to go on.
         """
         await self.prepare()
-        me = await self.bot.me()
-        logger.info("Polling as @%s (id %s)", me.username, me.id)
+        await self._introduce()
         # aiogram builds about a million objects at import; frozen, the collector stops
         # walking them on every full collection.
         gc.collect()
@@ -195,6 +201,16 @@ class Application:
         if failed.done():
             raise failed.result()
 
+    async def _introduce(self) -> None:
+        try:
+            me = await self.bot.me()  # known already when the start-up checks asked
+        except TelegramNetworkError as error:
+            # Not a reason to stop: polling retries until Telegram answers.
+            logger.warning("Telegram does not answer yet (%s); polling retries", error.message)
+            logger.info("Polling as bot id %s", self.bot.id)
+            return
+        logger.info("Polling as @%s (id %s)", me.username, me.id)
+
     async def _shutdown(self) -> None:
         await self.supervisor.stop("polling")
         if not await self.poller.drain(SHUTDOWN_GRACE_SECONDS):
@@ -202,13 +218,18 @@ class Application:
         await self.poller.save(now=True)
         await self.supervisor.stop("outbox")
         await self.supervisor.stop()
-        await self.bot.session.close()
-        await self.outbox_bot.session.close()
-        await self.database.dispose()
+        await self.close()
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop = asyncio.get_running_loop()
             for number in (signal.SIGTERM, signal.SIGINT):
                 loop.remove_signal_handler(number)
+
+    async def close(self) -> None:
+        """Close the Telegram sessions and the database (all an application that never ran
+        holds)."""
+        await self.bot.session.close()
+        await self.outbox_bot.session.close()
+        await self.database.dispose()
 
     async def stop(self) -> None:
         self._stop_requested.set()

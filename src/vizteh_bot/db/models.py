@@ -75,6 +75,10 @@ tickets = Table(
     Column("status_changed_by", String(256)),
     Column("manager_chat_id", BigInteger),
     Column("manager_message_id", BigInteger),
+    # JSON: field id → answer (null when skipped), and the form's fields as they were then
+    # (domain/tickets.py AnsweredField). `name`, `phone` and `text` copy three of them.
+    Column("answers", Text),
+    Column("form_fields", Text),
 )
 
 ticket_events = Table(

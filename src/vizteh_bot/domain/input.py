@@ -71,3 +71,67 @@ def clean_text(raw: str) -> str:
     if len(text) > TEXT_MAX_LENGTH:
         raise InvalidInput("error-text-too-long", limit=TEXT_MAX_LENGTH, length=len(text))
     return text
+
+
+# A phone, an e-mail address or a number is never longer than this.
+SHORT_ANSWER_MAX_LENGTH = 254
+_NUMBER_SPACES = re.compile(r"[\s\u00a0\u2009\u202f'_]")
+
+
+def clean_answer(raw: str, *, min_length: int, max_length: int, multiline: bool = True) -> str:
+    """A free-text answer: trimmed (one line unless `multiline`), within its lengths."""
+    cleaned = clean_input(raw)
+    answer = cleaned.strip() if multiline else " ".join(cleaned.split())
+    if not has_visible(answer):
+        raise InvalidInput("error-answer-empty")
+    if len(answer) > max_length:
+        raise InvalidInput("error-answer-too-long", limit=max_length, length=len(answer))
+    if len(answer) < min_length:
+        raise InvalidInput("error-answer-too-short", limit=min_length, length=len(answer))
+    return answer
+
+
+def clean_email(raw: str) -> str:
+    """The address as its owner wrote it, with the domain normalised; no DNS lookups."""
+    from email_validator import EmailNotValidError, validate_email
+
+    candidate = clean_input(raw).strip()
+    if not candidate or len(candidate) > SHORT_ANSWER_MAX_LENGTH:
+        raise InvalidInput("error-email-invalid")
+    try:
+        return validate_email(candidate, check_deliverability=False).normalized
+    except EmailNotValidError as error:
+        raise InvalidInput("error-email-invalid") from error
+
+
+def clean_number(raw: str, least: float | None = None, most: float | None = None) -> str:
+    """A number written as people write them ("150 000", "12,5"), kept in plain digits."""
+    from decimal import Decimal, InvalidOperation
+
+    candidate = _NUMBER_SPACES.sub("", clean_input(raw)).replace(",", ".")
+    if not candidate or len(candidate) > 40 or not re.fullmatch(r"[-+]?\d*\.?\d+", candidate):
+        raise InvalidInput("error-number-invalid")
+    try:
+        number = Decimal(candidate)
+    except InvalidOperation as error:
+        raise InvalidInput("error-number-invalid") from error
+    if least is not None and number < Decimal(str(least)):
+        raise InvalidInput("error-number-too-small", limit=format_number(least))
+    if most is not None and number > Decimal(str(most)):
+        raise InvalidInput("error-number-too-large", limit=format_number(most))
+    plain = format(number.normalize(), "f")
+    return "0" if plain in ("-0", "+0") else plain
+
+
+def format_number(value: float) -> str:
+    """`50000.0` as "50000", `12.5` as "12.5": how a limit is written in a message."""
+    return str(int(value)) if float(value).is_integer() else str(value)
+
+
+def clean_choice(raw: str, options: tuple[str, ...]) -> str:
+    """One of `options`, typed exactly (case and surrounding spaces aside)."""
+    typed = " ".join(clean_input(raw).split()).casefold()
+    for option in options:
+        if " ".join(option.split()).casefold() == typed:
+            return option
+    raise InvalidInput("error-choice-invalid")

@@ -65,6 +65,6 @@ def _card_text(texts: Texts, ticket: Ticket | UnreadableTicket, error: str) -> s
         name=ticket.name,
         phone=ticket.phone,
         client_id=ticket.client.user_id,
-        text=ticket.text,
+        text=ticket.details_text(texts.locale),
         error=error,
     )

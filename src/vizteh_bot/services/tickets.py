@@ -10,15 +10,15 @@ from typing import TYPE_CHECKING, Protocol
 from sqlalchemy.exc import IntegrityError
 
 from vizteh_bot.db.repositories.tickets import Actor, TicketNotFound
-from vizteh_bot.domain.tickets import Client, NewTicket, TicketStatus
+from vizteh_bot.domain.tickets import Client, TicketStatus, new_ticket
 from vizteh_bot.outbox import messages
 from vizteh_bot.telegram.render.fallback import full_text_parts
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
-    from typing import Any
 
     from vizteh_bot.db.uow import Store, UnitOfWork
+    from vizteh_bot.domain.form import Form
     from vizteh_bot.domain.tickets import Ticket
     from vizteh_bot.texts import Texts
 
@@ -59,7 +59,9 @@ async def submit_ticket(
     delivery: Wakeable,
     *,
     client: Client,
-    form: Mapping[str, Any],
+    request_form: Form,
+    answers: Mapping[str, str | None],
+    form_id: str,
     manager_chat_id: int,
     limit_per_hour: int,
 ) -> Submission:
@@ -69,13 +71,7 @@ async def submit_ticket(
     The form's id is the idempotency key: a double tap or a replayed update finds the
     ticket the first one created.
     """
-    new = NewTicket(
-        client=client,
-        name=str(form["name"]),
-        phone=str(form["phone"]),
-        text=str(form["text"]),
-        submission_key=f"{client.user_id}:{form['form_id']}",
-    )
+    new = new_ticket(client, request_form, answers, f"{client.user_id}:{form_id}")
     try:
         async with store.transaction() as uow:
             existing = await uow.tickets.by_submission_key(new.submission_key)
@@ -161,7 +157,7 @@ async def send_full_text(
         ticket = await uow.tickets.get(ticket_id)
         if ticket is None:
             return False
-        parts = full_text_parts(texts, number=ticket.id, text=ticket.text)
+        parts = full_text_parts(texts, number=ticket.id, text=ticket.details_text(texts.locale))
         await uow.outbox.enqueue(
             *(
                 # Taps (or a redelivered press) before the text is out add nothing.

@@ -19,6 +19,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from vizteh_bot.domain.tickets import Ticket, TicketStatus
 from vizteh_bot.telegram.callbacks import (
+    ChoiceCallback,
     FormAction,
     FormCallback,
     MenuAction,
@@ -30,6 +31,7 @@ from vizteh_bot.telegram.callbacks import (
 if TYPE_CHECKING:
     from collections.abc import Collection, Sequence
 
+    from vizteh_bot.domain.form import Form, FormField
     from vizteh_bot.texts import Texts
 
 
@@ -48,18 +50,44 @@ def main_menu(texts: Texts) -> InlineKeyboardMarkup:
 
 
 @functools.cache
-def form_navigation(texts: Texts, *, share_phone: bool = False) -> ReplyKeyboardMarkup:
+def form_navigation(
+    texts: Texts, *, share_phone: bool = False, skip: bool = False
+) -> ReplyKeyboardMarkup:
     rows = [
         [
             KeyboardButton(text=texts("form-button-back")),
             KeyboardButton(text=texts("form-button-cancel")),
         ]
     ]
+    if skip:
+        rows.insert(0, [KeyboardButton(text=texts("form-button-skip"))])
     if share_phone:
         rows.insert(
             0, [KeyboardButton(text=texts("form-button-share-phone"), request_contact=True)]
         )
     return ReplyKeyboardMarkup(keyboard=rows, resize_keyboard=True, is_persistent=True)
+
+
+def choice(texts: Texts, field: FormField) -> InlineKeyboardMarkup:
+    """A choice question's options, one per row; skip (when optional), back and cancel."""
+    builder = InlineKeyboardBuilder()
+    for index, option in enumerate(field.options):
+        builder.button(text=option, callback_data=ChoiceCallback(field=field.id, option=index))
+    sizes = [1] * len(field.options)
+    if not field.required:
+        builder.button(
+            text=texts("form-button-skip"),
+            callback_data=ChoiceCallback(field=field.id, option=ChoiceCallback.SKIP),
+        )
+        sizes.append(1)
+    builder.button(
+        text=texts("form-button-back"), callback_data=FormCallback(action=FormAction.STEP_BACK)
+    )
+    builder.button(
+        text=texts("form-button-cancel"), callback_data=FormCallback(action=FormAction.CANCEL)
+    )
+    builder.adjust(*sizes, 2)
+    return builder.as_markup()
 
 
 def confirmation(texts: Texts, form_id: str, summary_key: str) -> InlineKeyboardMarkup:
@@ -78,17 +106,22 @@ def confirmation(texts: Texts, form_id: str, summary_key: str) -> InlineKeyboard
     return builder.as_markup()
 
 
-@functools.cache
-def field_choice(texts: Texts) -> InlineKeyboardMarkup:
+def field_choice(texts: Texts, form: Form) -> InlineKeyboardMarkup:
+    """One button per field, named by its label, to change that answer; then back."""
     builder = InlineKeyboardBuilder()
-    for action, key in (
-        (FormAction.EDIT_NAME, "form-button-edit-name"),
-        (FormAction.EDIT_PHONE, "form-button-edit-phone"),
-        (FormAction.EDIT_TEXT, "form-button-edit-text"),
-        (FormAction.EDIT_BACK, "form-button-edit-back"),
-    ):
-        builder.button(text=texts(key), callback_data=FormCallback(action=action))
-    builder.adjust(3, 1)
+    for field in form.fields:
+        builder.button(
+            text=field.label(texts.locale),
+            callback_data=FormCallback(action=FormAction.EDIT_FIELD, field=field.id),
+        )
+    builder.button(
+        text=texts("form-button-edit-back"),
+        callback_data=FormCallback(action=FormAction.EDIT_BACK),
+    )
+    count = len(form.fields)
+    # Three short labels fit a row; longer ones get a row of two.
+    width = 3 if all(len(f.label(texts.locale)) <= 14 for f in form.fields) else 2
+    builder.adjust(*([width] * (count // width)), *([count % width] if count % width else []), 1)
     return builder.as_markup()
 
 

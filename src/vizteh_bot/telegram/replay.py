@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from aiogram.fsm.context import FSMContext
     from aiogram.types import TelegramObject
 
+    from vizteh_bot.domain.form import Form
     from vizteh_bot.texts import Texts
 
 logger = logging.getLogger(__name__)
@@ -40,7 +41,9 @@ def answered(message: Message, *, may_repeat: bool = False) -> dict[str, Any]:
 
 
 class SkipAnsweredMessages(BaseMiddleware):
-    def __init__(self, ask_again: Callable[[Message, FSMContext, Texts], Awaitable[None]]):
+    def __init__(
+        self, ask_again: Callable[[Message, FSMContext, Texts, Form], Awaitable[None]]
+    ) -> None:
         self._ask_again = ask_again
 
     async def __call__(
@@ -59,7 +62,7 @@ class SkipAnsweredMessages(BaseMiddleware):
         where = (event.message_id, event.chat.id)
         if event.message_id == last:
             logger.info("Message %s in chat %s came again; asking its next question", *where)
-            await self._ask_again(event, state, data["texts"])
+            await self._ask_again(event, state, data["texts"], data["form"])
             return None
         if event.message_id < last:
             logger.info("Message %s in chat %s was handled already", *where)

@@ -1,4 +1,5 @@
-"""The request form's steps, in the order "back" walks through them."""
+"""The request form's states: answering one field (which one is in the state's data), or
+confirming the summary."""
 
 from __future__ import annotations
 
@@ -6,24 +7,23 @@ from aiogram.fsm.state import State, StatesGroup
 
 
 class TicketForm(StatesGroup):
+    answering = State()
+    confirming = State()
+    # A client halfway through the form when the bot was upgraded is still in one of these.
     entering_name = State()
     entering_phone = State()
     entering_text = State()
-    confirming = State()
 
 
-STEPS: tuple[State, ...] = (
+# The field each state of the old fixed form stood for.
+LEGACY_STEP_FIELDS = {
+    TicketForm.entering_name.state: "name",
+    TicketForm.entering_phone.state: "phone",
+    TicketForm.entering_text.state: "text",
+}
+ANSWERING = (
+    TicketForm.answering,
     TicketForm.entering_name,
     TicketForm.entering_phone,
     TicketForm.entering_text,
-    TicketForm.confirming,
 )
-
-
-def previous_step(state_name: str | None) -> State | None:
-    """The step before `state_name`, or None when it is the first (back leaves the form)."""
-    names = [step.state for step in STEPS]
-    if state_name not in names:
-        return None
-    index = names.index(state_name)
-    return STEPS[index - 1] if index > 0 else None

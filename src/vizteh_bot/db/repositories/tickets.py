@@ -6,13 +6,21 @@ the services' decision, not this module's.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import bindparam, func, insert, select, update
 
 from vizteh_bot.db.models import ticket_events, tickets
-from vizteh_bot.domain.tickets import Client, NewTicket, Ticket, TicketStatus
+from vizteh_bot.domain.tickets import (
+    LEGACY_FIELDS,
+    AnsweredField,
+    Client,
+    NewTicket,
+    Ticket,
+    TicketStatus,
+)
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -85,6 +93,8 @@ class TicketRepository:
                 "text": new.text,
                 "status": TicketStatus.OPEN.value,
                 "created_at": now,
+                "answers": json.dumps(dict(new.answers), ensure_ascii=False),
+                "form_fields": json.dumps([f.to_json() for f in new.fields], ensure_ascii=False),
             },
         )
         assert ticket_id is not None
@@ -96,6 +106,8 @@ class TicketRepository:
             text=new.text,
             status=TicketStatus.OPEN,
             created_at=now,
+            answers=new.answers,
+            fields=new.fields,
         )
 
     async def add_event(
@@ -226,4 +238,25 @@ def to_ticket(row: Row[Any]) -> Ticket:
         status_changed_by=values["status_changed_by"],
         manager_chat_id=values["manager_chat_id"],
         manager_message_id=values["manager_message_id"],
+        answers=_answers(values),
+        fields=_fields(values),
     )
+
+
+def _answers(values: Any) -> dict[str, str | None]:
+    try:
+        stored = json.loads(values["answers"] or "{}")
+    except (TypeError, ValueError):
+        raise UnreadableTicket(values["id"], "unreadable answers", dict(values)) from None
+    if not isinstance(stored, dict):
+        raise UnreadableTicket(values["id"], "unreadable answers", dict(values))
+    return {str(k): None if v is None else str(v) for k, v in stored.items()}
+
+
+def _fields(values: Any) -> tuple[AnsweredField, ...]:
+    if not values["form_fields"]:
+        return LEGACY_FIELDS
+    try:
+        return tuple(AnsweredField.from_json(f) for f in json.loads(values["form_fields"]))
+    except (TypeError, ValueError, KeyError, AttributeError):
+        raise UnreadableTicket(values["id"], "unreadable form fields", dict(values)) from None

@@ -20,19 +20,21 @@ about-text =
     🕘 Mon–Fri, 9:00–18:00 (Moscow time)
 
 ## Request form
-form-ask-name = How should we call you? Please type your name.
-form-ask-phone =
-    Your phone number? Type it, e.g. <code>+7 916 123-45-67</code>,
-    or press «{ $button }».
-form-ask-text = What do you need? (up to { $limit } characters)
 form-button-back = ⬅️ Back
 form-button-cancel = ✖️ Cancel
 form-button-share-phone = 📱 Share my number
-form-summary-fields =
-    👤 Name: { $name }
-    📞 Phone: { $phone }
-    📝 Request:
-    { $text }
+form-button-skip = ⏭ Skip
+# The answer under a choice question's text once a button was pressed.
+form-choice-chosen =
+    { $question }
+
+    👉 <b>{ $option }</b>
+# Answer lines of the summary: { $label } is the field's label from the form file.
+form-summary-answer = { $label }: { $value }
+form-summary-answer-long =
+    { $label }:
+    { $value }
+form-summary-skipped = —
 form-summary =
     <b>Please check your request</b>
 
@@ -41,9 +43,6 @@ form-summary =
     Is everything right?
 form-button-send = ✅ Send
 form-button-edit = ✏️ Edit
-form-button-edit-name = 👤 Name
-form-button-edit-phone = 📞 Phone
-form-button-edit-text = 📝 Request
 form-button-edit-back = ⬅️ Back to the request
 form-choose-field = What would you like to change?
 form-cancelled = The request is cancelled. To start again, press /start
@@ -68,6 +67,15 @@ error-name-too-long = The name is too long: { $length } characters, at most { $l
 error-phone-invalid =
     I could not read that number. Please type it in full, e.g. <code>+7 916 123-45-67</code>,
     or press «{ $button }».
+error-answer-empty = The answer cannot be empty. Please type it.
+error-answer-too-long = The answer is too long: { $length } characters, at most { $limit } allowed. Please shorten it.
+error-answer-too-short = The answer is too short: { $length } characters, at least { $limit } needed. Please tell a little more.
+error-email-invalid = That does not look like an e-mail address. Please type it in full, e.g. <code>name@example.com</code>.
+error-number-invalid = A number is needed here, e.g. <code>150000</code> or <code>12.5</code>.
+error-number-too-small = The number must be at least { $limit }.
+error-number-too-large = The number must be at most { $limit }.
+error-choice-invalid = Please choose one of the options with the buttons under the question.
+error-not-optional = This question cannot be skipped: it needs an answer.
 error-contact-not-own = Please share your own number, not someone else's contact. Press «{ $button }» or type the number.
 error-text-empty = The request cannot be empty. Please describe what you need.
 error-text-too-long = The text is too long: { $length } characters, at most { $limit } allowed. Please shorten it.
@@ -96,13 +104,16 @@ manager-photo-id =
 manager-card =
     { $status_icon } <b>Request #{ $number }</b>
     🕒 { $created_at }
-    👤 Name: { $name }
-    📞 Phone: { $phone }
     💬 Telegram: { $profile }
-    📝 Request:
-    { $text }
+    { $answers }
 
     Status: { $status }
+# Answer lines of the card, as on the client's summary.
+manager-card-answer = { $label }: { $value }
+manager-card-answer-long =
+    { $label }:
+    { $value }
+manager-card-skipped = —
 manager-card-status-changed = { $status } by { $by }, { $at }
 manager-status-open = 🟢 open
 manager-status-closed = ✅ closed

@@ -20,19 +20,21 @@ about-text =
     🕘 Пн–Пт, 9:00–18:00
 
 ## Форма заявки
-form-ask-name = Как к вам обращаться? Напишите ваше имя.
-form-ask-phone =
-    Ваш номер телефона? Напишите его, например <code>+7 916 123-45-67</code>,
-    или нажмите кнопку «{ $button }».
-form-ask-text = Опишите, что вам нужно (до { $limit } символов).
 form-button-back = ⬅️ Назад
 form-button-cancel = ✖️ Отмена
 form-button-share-phone = 📱 Отправить мой номер
-form-summary-fields =
-    👤 Имя: { $name }
-    📞 Телефон: { $phone }
-    📝 Что нужно:
-    { $text }
+form-button-skip = ⏭ Пропустить
+# Ответ на выбранный вопрос под его текстом, после нажатия кнопки.
+form-choice-chosen =
+    { $question }
+
+    👉 <b>{ $option }</b>
+# Строки ответов в сводке: { $label } — название поля из файла формы, { $value } — ответ.
+form-summary-answer = { $label }: { $value }
+form-summary-answer-long =
+    { $label }:
+    { $value }
+form-summary-skipped = —
 form-summary =
     <b>Проверьте заявку</b>
 
@@ -41,9 +43,6 @@ form-summary =
     Всё верно?
 form-button-send = ✅ Отправить
 form-button-edit = ✏️ Изменить
-form-button-edit-name = 👤 Имя
-form-button-edit-phone = 📞 Телефон
-form-button-edit-text = 📝 Текст
 form-button-edit-back = ⬅️ К заявке
 form-choose-field = Что изменить?
 form-cancelled = Заявка отменена. Чтобы начать заново, нажмите /start
@@ -68,6 +67,15 @@ error-name-too-long = Имя слишком длинное (символов: { 
 error-phone-invalid =
     Не получилось распознать номер. Напишите его целиком, например <code>+7 916 123-45-67</code>,
     или нажмите кнопку «{ $button }».
+error-answer-empty = Ответ не может быть пустым. Напишите его, пожалуйста.
+error-answer-too-long = Слишком длинный ответ (символов: { $length }), можно не больше { $limit }. Сократите его, пожалуйста.
+error-answer-too-short = Слишком короткий ответ (символов: { $length }), нужно не меньше { $limit }. Напишите подробнее, пожалуйста.
+error-email-invalid = Это не похоже на адрес электронной почты. Напишите его целиком, например <code>name@example.ru</code>.
+error-number-invalid = Здесь нужно число, например <code>150000</code> или <code>12,5</code>.
+error-number-too-small = Число должно быть не меньше { $limit }.
+error-number-too-large = Число должно быть не больше { $limit }.
+error-choice-invalid = Выберите один из вариантов кнопкой под вопросом.
+error-not-optional = Этот вопрос пропустить нельзя: на него нужен ответ.
 error-contact-not-own = Пожалуйста, отправьте свой номер, а не контакт другого человека. Нажмите кнопку «{ $button }» или напишите номер.
 error-text-empty = Текст заявки не может быть пустым. Опишите, что вам нужно.
 error-text-too-long = Слишком длинный текст (символов: { $length }), можно не больше { $limit }. Сократите его, пожалуйста.
@@ -96,13 +104,16 @@ manager-photo-id =
 manager-card =
     { $status_icon } <b>Заявка №{ $number }</b>
     🕒 { $created_at }
-    👤 Имя: { $name }
-    📞 Телефон: { $phone }
     💬 Telegram: { $profile }
-    📝 Что нужно:
-    { $text }
+    { $answers }
 
     Статус: { $status }
+# Строки ответов в карточке, как в сводке у клиента.
+manager-card-answer = { $label }: { $value }
+manager-card-answer-long =
+    { $label }:
+    { $value }
+manager-card-skipped = —
 manager-card-status-changed = { $status } — { $by }, { $at }
 manager-status-open = 🟢 открыта
 manager-status-closed = ✅ закрыта

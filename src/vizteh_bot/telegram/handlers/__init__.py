@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from vizteh_bot.telegram.handlers import common, errors, fallback, manager, membership
-from vizteh_bot.telegram.handlers.client import form, menu, sending
+from vizteh_bot.telegram.handlers.client import form, menu, sending, summary
 
 if TYPE_CHECKING:
     from aiogram import Router
@@ -26,7 +26,8 @@ def get_routers(manager_chat: ManagerChat, translations: Translations) -> list[R
         common.create_router(translations),
         menu.create_router(),
         sending.create_router(),
-        form.create_router(),
+        summary.create_router(),
+        form.create_router(translations),
         fallback.create_router(),
         membership.create_router(),
         errors.create_router(),

@@ -12,10 +12,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from aiogram.utils.text_decorations import html_decoration
-
 from vizteh_bot.domain.tickets import Ticket, TicketStatus
-from vizteh_bot.telegram.render.fit import MESSAGE_LIMIT, cut, utf16_len, visible_length
+from vizteh_bot.telegram.render.answers import (
+    TEXT_SLOT,
+    AnswerKeys,
+    Line,
+    answers_block,
+    quote,
+)
+from vizteh_bot.telegram.render.fit import (
+    MESSAGE_LIMIT,
+    answer_cap,
+    cut,
+    utf16_len,
+    visible_length,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -24,11 +35,12 @@ if TYPE_CHECKING:
 
     from vizteh_bot.texts import Texts
 
-quote = html_decoration.quote
+__all__ = ["TEXT_SLOT", "ManagerMessage", "digest_size", "manager_message", "quote"]
 
-# Escaped values never contain "<", so this can only be the place the template left for
-# the request text.
-TEXT_SLOT = "<text-slot>"
+CARD_KEYS = AnswerKeys("manager-card-answer", "manager-card-answer-long", "manager-card-skipped")
+# An answer other than the request text is shortened past this on a card (the whole is
+# one button away): a form of many fields still makes a card that fits.
+ANSWER_LIMIT = 300
 # A digest card keeps at least this much of its request text, or the digest takes fewer.
 MIN_TEXT_SHARE = 100
 # Room a digest leaves per card for the status line a later change adds.
@@ -53,7 +65,11 @@ class _Frame:
     head: str
     tail: str
     fixed: int
+    # The request text as this card shows it ("" when the form had none), and its length.
+    text: str
     need: int
+    # An answer other than the text was shortened: the card gets a full-text button.
+    cut_answers: bool
 
 
 def manager_message(texts: Texts, tickets: Sequence[Ticket], zone: ZoneInfo) -> ManagerMessage:
@@ -69,11 +85,13 @@ def manager_message(texts: Texts, tickets: Sequence[Ticket], zone: ZoneInfo) -> 
         return ManagerMessage(_compact(texts, header, tickets), frozenset())
     cards, shortened = [], set()
     for frame, budget in zip(frames, budgets, strict=True):
+        if frame.cut_answers:
+            shortened.add(frame.ticket.id)
         if frame.need <= budget:
-            body = quote(frame.ticket.text)
+            body = quote(frame.text)
         else:
             marker_html = _cut_marker(texts, frame.ticket)
-            shown = cut(frame.ticket.text, budget - visible_length(marker_html))
+            shown = cut(frame.text, budget - visible_length(marker_html))
             body = quote(shown) + marker_html
             shortened.add(frame.ticket.id)
         cards.append(frame.head + body + frame.tail)
@@ -112,22 +130,22 @@ def _frame(texts: Texts, ticket: Ticket, zone: ZoneInfo) -> _Frame:
             by=quote(cut(ticket.status_changed_by, PROFILE_NAME_LIMIT)),
             at=_when(ticket.status_changed_at, zone),
         )
+    lines = [Line(f.label(texts.locale), value, f.main) for f, value in ticket.shown_answers()]
+    answers = answers_block(texts, lines, keys=CARD_KEYS, cap=answer_cap(len(lines), ANSWER_LIMIT))
     rendered = texts(
         "manager-card",
         status_icon=_icon(ticket),
         number=ticket.id,
         created_at=_when(ticket.created_at, zone),
-        name=quote(ticket.name),
-        phone=quote(ticket.phone),
         profile=_profile_link(ticket),
-        text=TEXT_SLOT,
+        answers=answers.html,
         status=status,
     )
-    head, _, tail = rendered.partition(TEXT_SLOT)
+    head, slot, tail = rendered.partition(TEXT_SLOT)
     tail = tail.replace(TEXT_SLOT, "")  # a template that names the text twice shows it once
-    return _Frame(
-        ticket, head, tail, visible_length(head) + visible_length(tail), utf16_len(ticket.text)
-    )
+    text = ticket.text if slot else ""
+    fixed = visible_length(head) + visible_length(tail)
+    return _Frame(ticket, head, tail, fixed, text, utf16_len(text), answers.shortened)
 
 
 def _fixed_total(texts: Texts, header: str | None, frames: list[_Frame]) -> int:

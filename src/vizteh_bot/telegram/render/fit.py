@@ -90,3 +90,14 @@ def _indicators_before(text: str, index: int) -> int:
     while index - count - 1 >= 0 and _is_regional_indicator(text[index - count - 1]):
         count += 1
     return count
+
+
+# As forms/loader.py allows: a label is at most this long.
+LABEL_LIMIT = 48
+
+
+def answer_cap(count: int, most: int) -> int:
+    """How much of each short answer a message of `count` of them can show: with the most
+    fields a form may have, every label and answer still fit beside a share of the text."""
+    room = (MESSAGE_LIMIT - 1000) // max(1, count) - LABEL_LIMIT - 8
+    return max(20, min(most, room))

@@ -1,179 +1,237 @@
-"""The request form: name → phone → text → confirmation, one question at a time."""
+"""The request form: the fields of the form file, one question at a time, then the summary.
+
+The state's data holds the answers so far (`answers`: field id → answer, None when
+skipped) and the field being asked (`field`); every answer passes its field's rule.
+"""
 
 from __future__ import annotations
 
 import logging
 import uuid
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from aiogram import F, Router
 from aiogram.enums import ChatType
-from aiogram.filters import StateFilter
+from aiogram.filters import Command, StateFilter
 from aiogram.types import CallbackQuery, Message, ReplyKeyboardRemove
 
-from vizteh_bot.domain.input import (
-    TEXT_MAX_LENGTH,
-    InvalidInput,
-    clean_name,
-    clean_phone,
-    clean_text,
-)
+from vizteh_bot.domain.form import FieldType
+from vizteh_bot.domain.input import InvalidInput
 from vizteh_bot.telegram import keyboards
-from vizteh_bot.telegram.callbacks import FormAction, FormCallback
+from vizteh_bot.telegram.callbacks import ChoiceCallback, FormAction, FormCallback
 from vizteh_bot.telegram.filters import Magic
-from vizteh_bot.telegram.render.summary import form_summary
+from vizteh_bot.telegram.render.answers import quote
+from vizteh_bot.telegram.render.summary import form_lines, form_summary
 from vizteh_bot.telegram.replay import answered
 from vizteh_bot.telegram.replies import unless_deferred
-from vizteh_bot.telegram.states import STEPS, TicketForm
+from vizteh_bot.telegram.states import ANSWERING, LEGACY_STEP_FIELDS, TicketForm
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Mapping
 
     from aiogram.fsm.context import FSMContext
-    from aiogram.fsm.state import State
 
-    from vizteh_bot.texts import Texts
+    from vizteh_bot.domain.form import Form, FormField
+    from vizteh_bot.texts import Texts, Translations
 
 logger = logging.getLogger(__name__)
 
-_FIELD_STEPS = {
-    FormAction.EDIT_NAME: TicketForm.entering_name,
-    FormAction.EDIT_PHONE: TicketForm.entering_phone,
-    FormAction.EDIT_TEXT: TicketForm.entering_text,
-}
+
+def answers_of(data: Mapping[str, Any]) -> dict[str, str | None]:
+    """The answers in the state (a form begun before the upgrade kept them at the top)."""
+    answers = data.get("answers")
+    if isinstance(answers, dict):
+        return dict(answers)
+    return {key: str(data[key]) for key in ("name", "phone", "text") if key in data}
 
 
-def _question(texts: Texts, step: State) -> str:
-    if step == TicketForm.entering_name:
-        return texts("form-ask-name")
-    if step == TicketForm.entering_phone:
-        return texts("form-ask-phone", button=texts("form-button-share-phone"))
-    return texts("form-ask-text", limit=TEXT_MAX_LENGTH)
+async def current_field(state: FSMContext, request_form: Form) -> FormField | None:
+    state_name = await state.get_state()
+    field_id = (await state.get_data()).get("field") or LEGACY_STEP_FIELDS.get(state_name or "")
+    return request_form.by_id.get(str(field_id)) if field_id else None
 
 
-async def ask_step(message: Message, state: FSMContext, texts: Texts, step: State) -> None:
-    """Move the form to `step` and ask its question (or show the summary to confirm)."""
-    await state.set_state(step)
-    if step == TicketForm.confirming:
-        # Only this summary's Send counts; older ones (before a "back") are stale. Stored
-        # before it is shown, so it holds even if the summary goes out later via the outbox.
-        data = await state.update_data(summary_key=uuid.uuid4().hex[:8])
-        keyboard = keyboards.confirmation(texts, str(data["form_id"]), data["summary_key"])
-        await message.answer(form_summary(texts, data), reply_markup=keyboard)
-        return
-    await message.answer(
-        _question(texts, step),
-        reply_markup=keyboards.form_navigation(
-            texts, share_phone=step == TicketForm.entering_phone
-        ),
-    )
+async def start_form(message: Message, state: FSMContext, texts: Texts, form: Form) -> None:
+    await state.set_data({"form_id": uuid.uuid4().hex, "answers": {}})
+    await ask_field(message, state, texts, form.first)
 
 
-async def ask_again(message: Message, state: FSMContext, texts: Texts) -> None:
+async def ask_field(message: Message, state: FSMContext, texts: Texts, field: FormField) -> None:
+    await state.set_state(TicketForm.answering)
+    await state.update_data(field=field.id)
+    if field.type is FieldType.CHOICE:
+        markup: Any = keyboards.choice(texts, field)
+    else:
+        markup = keyboards.form_navigation(
+            texts, share_phone=field.type is FieldType.PHONE, skip=not field.required
+        )
+    await message.answer(field.question(texts.locale), reply_markup=markup)
+
+
+async def show_summary(message: Message, state: FSMContext, texts: Texts, form: Form) -> None:
+    await state.set_state(TicketForm.confirming)
+    # Only this summary's Send counts; older ones (before a "back") are stale. Stored
+    # before it is shown, so it holds even if the summary goes out later via the outbox.
+    data = await state.update_data(summary_key=uuid.uuid4().hex[:8], editing=False)
+    keyboard = keyboards.confirmation(texts, str(data["form_id"]), data["summary_key"])
+    summary = form_summary(texts, form_lines(form, answers_of(data), texts.locale))
+    await message.answer(summary, reply_markup=keyboard)
+
+
+async def ask_next(
+    message: Message, state: FSMContext, texts: Texts, form: Form, after: str | None
+) -> None:
+    """After an answer: the next field, or (when editing, or at the end) the first one still
+    missing, or the summary."""
+    data = await state.get_data()
+    following = None if data.get("editing") or after is None else form.after(after)
+    if following is None:
+        following = form.first_missing(answers_of(data))
+    if following is None:
+        await show_summary(message, state, texts, form)
+    else:
+        await ask_field(message, state, texts, following)
+
+
+async def ask_again(message: Message, state: FSMContext, texts: Texts, form: Form) -> None:
     """The question of the step the form is at (its answer was taken, the question may not
     have gone out: Telegram delivered the answer again after a crash)."""
     current = await state.get_state()
-    step = next((s for s in STEPS if s.state == current), None)
-    if step is not None:
-        await ask_step(message, state, texts, step)
+    if current == TicketForm.confirming.state:
+        await show_summary(message, state, texts, form)
+    elif (field := await current_field(state, form)) is not None:
+        await ask_field(message, state, texts, field)
 
 
-async def _accept(
-    message: Message, state: FSMContext, texts: Texts, field: str, value: str, next_step: State
+async def accept(
+    message: Message, state: FSMContext, texts: Texts, form: Form, field: FormField, value: Any
 ) -> None:
-    data = await state.update_data({field: value, **answered(message)})
-    step = TicketForm.confirming if data.get("editing") else next_step
-    await ask_step(message, state, texts, step)
+    data = await state.get_data()
+    answers = {**answers_of(data), field.id: value}
+    await state.update_data(answers=answers, **answered(message))
+    await ask_next(message, state, texts, form, field.id)
 
 
-async def _answer_invalid(message: Message, texts: Texts, error: InvalidInput) -> None:
-    await message.answer(
-        texts(error.key, button=texts("form-button-share-phone"), **error.args_for_text)
-        if error.key == "error-phone-invalid"
-        else texts(error.key, **error.args_for_text)
-    )
+async def explain(message: Message, texts: Texts, field: FormField, error: InvalidInput) -> None:
+    key = error.key
+    # A field may have its own wording for a mistake: error-<field id>-<mistake>.
+    own = f"error-{field.id}-{key.removeprefix('error-answer-')}"
+    if key.startswith("error-answer-") and texts.has(own):
+        key = own
+    if key == "error-phone-invalid":
+        await message.answer(texts(key, button=texts("form-button-share-phone")))
+    else:
+        await message.answer(texts(key, **error.args_for_text))
 
 
-def _text_step(field: str, clean: Callable[[str], str], next_step: State) -> Callable[..., object]:
-    async def entered(message: Message, state: FSMContext, texts: Texts) -> None:
-        try:
-            value = clean(message.text or "")
-        except InvalidInput as error:
-            await _answer_invalid(message, texts, error)
-            return
-        await _accept(message, state, texts, field, value, next_step)
-
-    entered.__name__ = f"{field}_entered"
-    return entered
-
-
-name_entered = _text_step("name", clean_name, TicketForm.entering_phone)
-phone_entered = _text_step("phone", clean_phone, TicketForm.entering_text)
-text_entered = _text_step("text", clean_text, TicketForm.confirming)
+async def answer_entered(message: Message, state: FSMContext, texts: Texts, form: Form) -> None:
+    field = await current_field(state, form)
+    if field is None:
+        # The form file changed under this client: go on with what the form asks now.
+        await ask_next(message, state, texts, form, None)
+        return
+    try:
+        value = field.clean(message.text or "")
+    except InvalidInput as error:
+        await explain(message, texts, field, error)
+        return
+    await accept(message, state, texts, form, field, value)
 
 
-async def phone_shared(message: Message, state: FSMContext, texts: Texts) -> None:
-    contact = message.contact
+async def phone_shared(message: Message, state: FSMContext, texts: Texts, form: Form) -> None:
+    field = await current_field(state, form)
+    contact, sender = message.contact, message.from_user
     assert contact is not None
-    assert message.from_user is not None
-    if contact.user_id != message.from_user.id:
+    assert sender is not None
+    if field is None or field.type is not FieldType.PHONE:
+        await not_text_entered(message, state, texts, form)
+        return
+    if contact.user_id != sender.id:
         await message.answer(
             texts("error-contact-not-own", button=texts("form-button-share-phone"))
         )
         return
     try:
-        phone = clean_phone(contact.phone_number)
+        phone = field.clean(contact.phone_number)
     except InvalidInput as error:
-        await _answer_invalid(message, texts, error)
+        await explain(message, texts, field, error)
         return
-    await _accept(message, state, texts, "phone", phone, TicketForm.entering_text)
+    await accept(message, state, texts, form, field, phone)
 
 
-async def not_text_entered(message: Message, state: FSMContext, texts: Texts) -> None:
+async def skip_entered(message: Message, state: FSMContext, texts: Texts, form: Form) -> None:
+    field = await current_field(state, form)
+    if field is None:
+        await ask_next(message, state, texts, form, None)
+    elif field.required:
+        await message.answer(texts("error-not-optional"))
+    else:
+        await accept(message, state, texts, form, field, None)
+
+
+async def not_text_entered(message: Message, state: FSMContext, texts: Texts, form: Form) -> None:
     """A sticker, photo, voice… where the form expects words; an album is asked about once."""
     if message.media_group_id is not None:
         if (await state.get_data()).get("album") == message.media_group_id:
             return
         await state.update_data(album=message.media_group_id)
-    current = await state.get_state()
-    step = next(s for s in _FIELD_STEPS.values() if s.state == current)
-    await message.answer(texts("error-not-text", question=_question(texts, step)))
+    field = await current_field(state, form)
+    if field is None:
+        await ask_next(message, state, texts, form, None)
+        return
+    await message.answer(texts("error-not-text", question=field.question(texts.locale)))
 
 
-async def confirmation_typed(message: Message, texts: Texts) -> None:
-    await message.answer(
-        texts(
-            "form-confirm-with-buttons",
-            send=texts("form-button-send"),
-            edit=texts("form-button-edit"),
+async def choice_pressed(
+    query: CallbackQuery,
+    callback_data: ChoiceCallback,
+    state: FSMContext,
+    texts: Texts,
+    form: Form,
+) -> None:
+    field = await current_field(state, form)
+    question = query.message if isinstance(query.message, Message) else None
+    pressed = callback_data.option
+    if (
+        question is None
+        or await state.get_state() not in {s.state for s in ANSWERING}
+        or field is None
+        or field.id != callback_data.field
+        or field.type is not FieldType.CHOICE
+        or not (pressed == ChoiceCallback.SKIP or 0 <= pressed < len(field.options))
+        or (pressed == ChoiceCallback.SKIP and field.required)
+        or not _shows_option(question, field, pressed)
+    ):
+        await query.answer(texts("error-button-stale"), show_alert=True)
+        return
+    option = None if pressed == ChoiceCallback.SKIP else field.options[pressed]
+    await query.answer()
+    chosen = option if option is not None else texts("form-summary-skipped")
+    await unless_deferred(
+        question.edit_text(
+            texts(
+                "form-choice-chosen", question=field.question(texts.locale), option=quote(chosen)
+            ),
+            reply_markup=None,
         )
     )
+    await state.update_data(answers={**answers_of(await state.get_data()), field.id: option})
+    await ask_next(question, state, texts, form, field.id)
 
 
-async def edit_pressed(query: CallbackQuery, texts: Texts) -> None:
-    await query.answer(texts("form-choose-field"))
-    if isinstance(query.message, Message):
-        await query.message.edit_reply_markup(reply_markup=keyboards.field_choice(texts))
-
-
-async def edit_back_pressed(query: CallbackQuery, state: FSMContext, texts: Texts) -> None:
-    await query.answer()
-    if isinstance(query.message, Message):
-        data = await state.get_data()
-        keyboard = keyboards.confirmation(
-            texts, str(data.get("form_id", "")), str(data.get("summary_key", ""))
-        )
-        await query.message.edit_reply_markup(reply_markup=keyboard)
-
-
-async def field_chosen(
-    query: CallbackQuery, callback_data: FormCallback, state: FSMContext, texts: Texts
-) -> None:
-    await query.answer()
-    await state.update_data(editing=True)
-    if isinstance(query.message, Message):
-        await unless_deferred(query.message.edit_reply_markup(reply_markup=None))
-        await ask_step(query.message, state, texts, _FIELD_STEPS[callback_data.action])
+def _shows_option(question: Message, field: FormField, pressed: int) -> bool:
+    """Whether the pressed button says what the form's option says now (the form file may
+    have changed since the question was asked)."""
+    if pressed == ChoiceCallback.SKIP:
+        return True
+    markup = question.reply_markup
+    buttons = [b for row in markup.inline_keyboard for b in row] if markup else []
+    return any(
+        isinstance(b.callback_data, str)
+        and b.callback_data == ChoiceCallback(field=field.id, option=pressed).pack()
+        and b.text == field.options[pressed]
+        for b in buttons
+    )
 
 
 async def cancel_form(message: Message, state: FSMContext, texts: Texts) -> None:
@@ -189,29 +247,21 @@ async def cancel_pressed(query: CallbackQuery, state: FSMContext, texts: Texts) 
         await cancel_form(query.message, state, texts)
 
 
-def create_router() -> Router:
+def create_router(translations: Translations) -> Router:
     router = Router(name=__name__)
     router.message.filter(Magic(F.chat.type == ChatType.PRIVATE))
     router.callback_query.filter(Magic(F.message.chat.type == ChatType.PRIVATE))
     message = router.message
-    message.register(name_entered, StateFilter(TicketForm.entering_name), Magic(F.text))
-    message.register(phone_entered, StateFilter(TicketForm.entering_phone), Magic(F.text))
-    message.register(phone_shared, StateFilter(TicketForm.entering_phone), Magic(F.contact))
-    message.register(text_entered, StateFilter(TicketForm.entering_text), Magic(F.text))
-    message.register(not_text_entered, StateFilter(*_FIELD_STEPS.values()))
-    message.register(confirmation_typed, StateFilter(TicketForm.confirming))
-    callback = router.callback_query
-    in_confirmation = StateFilter(TicketForm.confirming)
-    callback.register(
-        edit_pressed, in_confirmation, FormCallback.filter(F.action == FormAction.EDIT)
+    answering = StateFilter(*ANSWERING)
+    message.register(skip_entered, answering, Command("skip"))
+    message.register(
+        skip_entered, answering, Magic(F.text.in_(translations.variants("form-button-skip")))
     )
-    callback.register(
-        edit_back_pressed, in_confirmation, FormCallback.filter(F.action == FormAction.EDIT_BACK)
+    message.register(answer_entered, answering, Magic(F.text))
+    message.register(phone_shared, answering, Magic(F.contact))
+    message.register(not_text_entered, answering)
+    router.callback_query.register(choice_pressed, ChoiceCallback.filter())
+    router.callback_query.register(
+        cancel_pressed, FormCallback.filter(F.action == FormAction.CANCEL)
     )
-    callback.register(
-        field_chosen,
-        in_confirmation,
-        FormCallback.filter(F.action.in_(set(_FIELD_STEPS))),
-    )
-    callback.register(cancel_pressed, FormCallback.filter(F.action == FormAction.CANCEL))
     return router

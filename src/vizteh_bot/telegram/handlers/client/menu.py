@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import uuid
 from typing import TYPE_CHECKING
 
 from aiogram import F, Router
@@ -16,11 +15,10 @@ from vizteh_bot.services.tickets import TooManyTickets, ensure_may_submit
 from vizteh_bot.telegram import keyboards
 from vizteh_bot.telegram.callbacks import MenuAction, MenuCallback
 from vizteh_bot.telegram.filters import Magic
-from vizteh_bot.telegram.handlers.client.form import ask_step
-from vizteh_bot.telegram.render.cards import quote
+from vizteh_bot.telegram.handlers.client.form import start_form
+from vizteh_bot.telegram.render.answers import quote
 from vizteh_bot.telegram.render.fit import CAPTION_LIMIT, visible_length
 from vizteh_bot.telegram.replies import ReplyNotSent, impatient, unless_deferred
-from vizteh_bot.telegram.states import TicketForm
 
 if TYPE_CHECKING:
     from zoneinfo import ZoneInfo
@@ -29,6 +27,7 @@ if TYPE_CHECKING:
 
     from vizteh_bot.config import Settings
     from vizteh_bot.db.uow import Store
+    from vizteh_bot.domain.form import Form
     from vizteh_bot.texts import Texts
 
 logger = logging.getLogger(__name__)
@@ -55,9 +54,10 @@ async def new_ticket_requested(
     store: Store,
     settings: Settings,
     zone: ZoneInfo,
+    form: Form,
 ) -> None:
     assert message.from_user is not None
-    await _start_form(message, message.from_user.id, state, texts, store, settings, zone)
+    await _start_form(message, message.from_user.id, state, texts, store, settings, zone, form)
 
 
 async def new_ticket_pressed(
@@ -67,10 +67,12 @@ async def new_ticket_pressed(
     store: Store,
     settings: Settings,
     zone: ZoneInfo,
+    form: Form,
 ) -> None:
     await query.answer()
     if isinstance(query.message, Message):
-        await _start_form(query.message, query.from_user.id, state, texts, store, settings, zone)
+        user = query.from_user.id
+        await _start_form(query.message, user, state, texts, store, settings, zone, form)
 
 
 async def _start_form(
@@ -81,6 +83,7 @@ async def _start_form(
     store: Store,
     settings: Settings,
     zone: ZoneInfo,
+    form: Form,
 ) -> None:
     try:
         await ensure_may_submit(store, client_id, settings.tickets_per_hour)
@@ -88,8 +91,7 @@ async def _start_form(
         retry_at = f"{limit.retry_at.astimezone(zone):%H:%M}"
         await message.answer(texts("error-too-many-tickets", count=limit.count, time=retry_at))
         return
-    await state.set_data({"form_id": uuid.uuid4().hex})
-    await ask_step(message, state, texts, TicketForm.entering_name)
+    await start_form(message, state, texts, form)
 
 
 async def about_requested(message: Message, texts: Texts, settings: Settings) -> None:

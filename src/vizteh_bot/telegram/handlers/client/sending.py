@@ -19,12 +19,13 @@ from vizteh_bot.services.tickets import TooManyTickets, find_submission, submit_
 from vizteh_bot.telegram.callbacks import FormAction, FormCallback
 from vizteh_bot.telegram.filters import Magic
 from vizteh_bot.telegram.handlers.client import client_of
-from vizteh_bot.telegram.render.summary import form_summary
-from vizteh_bot.telegram.replies import ReplyDeferred, ReplyNotSent
+from vizteh_bot.telegram.handlers.client.form import answers_of, ask_field
+from vizteh_bot.telegram.render.summary import form_summary, ticket_lines
+from vizteh_bot.telegram.replies import ReplyDeferred, ReplyNotSent, unless_deferred
 from vizteh_bot.telegram.states import TicketForm
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Mapping, Sequence
     from typing import Any
     from zoneinfo import ZoneInfo
 
@@ -32,8 +33,10 @@ if TYPE_CHECKING:
 
     from vizteh_bot.config import Settings
     from vizteh_bot.db.uow import Store
+    from vizteh_bot.domain.form import Form
     from vizteh_bot.services.tickets import Wakeable
     from vizteh_bot.telegram.manager_chat import ManagerChat
+    from vizteh_bot.telegram.render.answers import Line
     from vizteh_bot.texts import Texts
 
 logger = logging.getLogger(__name__)
@@ -49,17 +52,28 @@ async def send_pressed(
     settings: Settings,
     manager_chat: ManagerChat,
     zone: ZoneInfo,
+    form: Form,
 ) -> None:
-    form = await state.get_data()
-    if not await _is_this_form(query, callback_data, state, form):
+    data = await state.get_data()
+    if not await _is_this_form(query, callback_data, state, data):
         await _seen_again(query, callback_data, texts, store)
+        return
+    answers = answers_of(data)
+    if (missing := form.first_missing(answers)) is not None:
+        # The form file changed while the client looked at the summary.
+        await query.answer()
+        if isinstance(query.message, Message):
+            await unless_deferred(query.message.edit_reply_markup(reply_markup=None))
+            await ask_field(query.message, state, texts, missing)
         return
     try:
         submission = await submit_ticket(
             store,
             delivery,
             client=client_of(query.from_user, texts.locale),
-            form=form,
+            request_form=form,
+            answers=answers,
+            form_id=str(data["form_id"]),
             manager_chat_id=manager_chat.current_id,
             limit_per_hour=settings.tickets_per_hour,
         )
@@ -71,7 +85,9 @@ async def send_pressed(
         return
     await state.clear()
     await query.answer(texts("form-sending" if submission.created else "form-already-sent"))
-    await _mark_sent(query, texts, form, submission.ticket.id)
+    await _mark_sent(
+        query, texts, ticket_lines(submission.ticket, texts.locale), submission.ticket.id
+    )
 
 
 async def _is_this_form(
@@ -98,18 +114,17 @@ async def _seen_again(
         await query.answer(texts("error-button-stale"), show_alert=True)
         return
     await query.answer(texts("form-already-sent"))
-    sent = {"name": ticket.name, "phone": ticket.phone, "text": ticket.text}
-    await _mark_sent(query, texts, sent, ticket.id)
+    await _mark_sent(query, texts, ticket_lines(ticket, texts.locale), ticket.id)
 
 
 async def _mark_sent(
-    query: CallbackQuery, texts: Texts, form: Mapping[str, Any], ticket_id: int
+    query: CallbackQuery, texts: Texts, lines: Sequence[Line], ticket_id: int
 ) -> None:
     """The summary shows it was sent (an edit that changes nothing is no error)."""
     if not isinstance(query.message, Message):
         return
     try:
-        await query.message.edit_text(form_summary(texts, form, sent=True))
+        await query.message.edit_text(form_summary(texts, lines, sent=True))
     except (TelegramAPIError, ReplyDeferred, ReplyNotSent) as error:
         # Cosmetic only: the ticket is committed and the confirmation is in the outbox.
         logger.warning("Could not mark the summary of ticket %s as sent: %s", ticket_id, error)

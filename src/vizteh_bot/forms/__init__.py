@@ -1,0 +1,1 @@
+"""Request forms from TOML files: the packaged default, or the owner's own (FORM_FILE)."""
