@@ -216,6 +216,14 @@ async def test_a_card_left_in_a_group_before_its_upgrade_does_not_hold_up_later_
     bot = await start_bot(**FAST)
     first = await submit(bot.app, 5001)
     card = await api.wait_for_call(lambda c: c.chat_id == MANAGER_CHAT_ID and c.ok)
+
+    async def card_recorded() -> bool:
+        ticket = await bot.ticket(first)
+        return ticket is not None and ticket.manager_message_id == card.message_id
+
+    # The send is seen here before the bot records it; moving the card before that record
+    # would be overwritten by it.
+    await eventually(card_recorded, "the card's message id stored")
     # As after the group became a supergroup: the card is in the old group, and Telegram
     # answers an edit there with the id the bot already uses.
     old_group = MANAGER_CHAT_ID - 1
