@@ -135,7 +135,7 @@ async def test_the_example_form_from_start_to_the_managers_card(
     assert "🧩 Проект: Интернет-магазин" in on_card
     assert "💰 Бюджет, ₽: 150000.5" in on_card
     assert f"📝 Задача:\n{request.text}" in on_card
-    assert "Компания" not in on_card, "a skipped answer is not on the card"
+    assert "🏢 Компания: —" in on_card, "a skipped answer is shown as skipped"
     [row] = await studio_bot.rows("SELECT name, phone, text, answers, form_fields FROM tickets")
     assert (row["name"], row["phone"], row["text"]) == (
         request.name,

@@ -95,12 +95,11 @@ class Ticket:
     answers: Mapping[str, str | None] = field(default_factory=dict)
     fields: tuple[AnsweredField, ...] = LEGACY_FIELDS
 
-    def shown_answers(self) -> list[tuple[AnsweredField, str]]:
-        """Each answered field with its answer, in the form's order (skipped ones left out).
-
-        A ticket without stored answers (made in a test, or by hand) shows its columns."""
+    def shown_answers(self) -> list[tuple[AnsweredField, str | None]]:
+        """Each field the client was asked with its answer (None: skipped), in the form's
+        order. A ticket without stored answers (made by hand) shows its columns."""
         answers = self.answers or {"name": self.name, "phone": self.phone, "text": self.text}
-        return [(f, value) for f in self.fields if (value := answers.get(f.id)) is not None]
+        return [(f, answers[f.id]) for f in self.fields if f.id in answers]
 
     def details_text(self, locale: str) -> str:
         """Plain text of the answers but the name and the phone (shown on their own), as
@@ -109,6 +108,8 @@ class Ticket:
         phone = next((f.id for f in self.fields if f.type == "phone"), None)
         lines, text = [], ""
         for item, value in self.shown_answers():
+            if value is None:
+                continue
             if item.main:
                 text = f"{item.label(locale)}:\n{value}"
             elif item.id not in ("name", phone):
