@@ -85,6 +85,10 @@ def test_a_byte_order_mark_and_a_language_table_are_read(tmp_path: Path) -> None
             "field 1 (name): option 'да' is listed twice",
         ),
         (
+            GOOD_FIELD.replace('"text"', '"choice"') + "options = ['⬅️ Назад', 'Дальше']\n",
+            "option '⬅️ Назад' is the text of the bot's own button",
+        ),
+        (
             GOOD_FIELD + "min_length = 20\nmax_length = 10\n",
             "min_length 20 is above max_length 10",
         ),

@@ -3,6 +3,7 @@ to change, raised before the bot starts."""
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import tomllib
@@ -11,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from vizteh_bot.domain.form import FieldType, Form, FormField
 from vizteh_bot.forms.markup import MarkupError, check_markup, plain_text
-from vizteh_bot.texts import SUPPORTED_LOCALES
+from vizteh_bot.texts import SUPPORTED_LOCALES, Translations
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -204,8 +205,20 @@ def _options(raw: dict[str, Any], field_type: FieldType, where: str) -> tuple[st
             )
         if text.casefold() in {c.casefold() for c in cleaned}:
             raise FormFileError(f"{where}: option {text!r} is listed twice")
+        if text in _navigation_buttons():
+            raise FormFileError(
+                f"{where}: option {text!r} is the text of the bot's own button; choose another"
+            )
         cleaned.append(text)
     return tuple(cleaned)
+
+
+@functools.cache
+def _navigation_buttons() -> frozenset[str]:
+    """What a typed option must not be: the form's own buttons, which win over an answer."""
+    translations = Translations()
+    keys = ("form-button-back", "form-button-cancel", "form-button-skip")
+    return frozenset().union(*(translations.variants(key) for key in keys))
 
 
 def _whole(raw: dict[str, Any], key: str, where: str, least: int, most: int) -> int | None:
