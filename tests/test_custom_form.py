@@ -6,19 +6,22 @@ what the client and the managers were sent and what the database holds.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import unicodedata
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
+from aiogram.fsm.storage.base import StorageKey
 
 from support.client_flow import no_failed_updates
 from support.data import Request, RequestFactory
 from support.fake_bot_api import ApiCall, FakeBotAPI
 from support.fake_objects import render_html
 from support.forms import EXAMPLE_FORM, EXAMPLE_FORM_FILE, question
-from support.running_bot import RunningBot
+from support.running_bot import BOT_TOKEN, RunningBot
 from support.telegram_user import MANAGER_CHAT_ID, ManagerChat, PacedUser, TelegramUser
 
 pytestmark = pytest.mark.usefixtures(no_failed_updates.__name__)
@@ -160,13 +163,19 @@ async def test_a_choice_typed_exactly_counts_and_anything_else_is_refused(
     studio_bot: RunningBot, person: PacedUser
 ) -> None:
     project = await answer_until_project(person, "Ирина")
-    refused = await person.send("Сайт")
-    assert refused.text == "Выберите один из вариантов кнопкой под вопросом."
-    assert (await person.send("  мобильное   ПРИЛОЖЕНИЕ ")).text == ask("budget")
+    for almost in ("Сайт", "мобильное приложение"):
+        refused = await person.send(almost)
+        assert refused.text == "Выберите один из вариантов кнопкой под вопросом."
+    sticker = await person.send_sticker()
+    assert sticker.text == "Выберите один из вариантов кнопкой под вопросом."
+    assert (await person.send(" Мобильное приложение ")).text == ask("budget")
     # The question's buttons are from a step already answered: pressing one now is stale.
     stale = await person.click("Сайт-визитка", project)
     assert stale.params.get("show_alert") is True
     assert stale.params.get("text") == "Эта кнопка устарела. Начните заново: /start"
+    # …but its Cancel does not cancel the form the client is filling in now.
+    stale = await person.click("✖️ Отмена", project)
+    assert stale.params.get("show_alert") is True
     rows = await studio_bot.rows("SELECT data FROM fsm_states")
     answers = json.loads(rows[0]["data"])["answers"]
     assert answers == {"name": "Ирина", "company": None, "project": "Мобильное приложение"}
@@ -181,6 +190,21 @@ async def test_a_required_question_cannot_be_skipped(
     )
     assert (await person.send(SKIP)).text == "Этот вопрос пропустить нельзя: на него нужен ответ."
     assert (await person.send("Ирина")).text == ask("company")
+
+
+async def test_a_second_tap_of_the_chosen_option_is_quiet(
+    studio_bot: RunningBot, api: FakeBotAPI, person: PacedUser
+) -> None:
+    project = await answer_until_project(person, "Ирина")
+    data = person.callback_data("Интернет-магазин", project)
+    person.press_nowait(data, project.message_id or 0)
+    person.press_nowait(data, project.message_id or 0)
+    assert (await person.expect("sendMessage")).text == ask("budget")
+    await asyncio.sleep(0.5)
+    answers = [c for c in api.calls_for("answerCallbackQuery") if c.ok]
+    assert [a.params.get("show_alert") for a in answers[-2:]] == [None, None]
+    questions = [c for c in person.sent() if c.text == ask("budget")]
+    assert len(questions) == 1
 
 
 async def test_back_from_a_choice_and_an_edit_from_the_summary(
@@ -234,3 +258,79 @@ async def test_a_ticket_made_before_the_form_changed_keeps_its_card(
     assert "📞 Телефон: +79161234567" in shown
     assert "📝 Что нужно:\nНужен ремонт & настройка" in shown
     assert "Статус: ✅ закрыта" in shown
+
+
+CHANGED_FORM = """
+[[fields]]
+id = "name"
+type = "text"
+question = "Как вас зовут?"
+
+[[fields]]
+id = "email"
+type = "email"
+question = "Ваша почта?"
+
+[[fields]]
+id = "phone"
+type = "phone"
+question = "Ваш телефон?"
+
+[[fields]]
+id = "text"
+type = "text"
+question = "Что нужно?"
+"""
+
+
+async def test_a_form_changed_under_a_client_asks_only_what_is_new(
+    start_bot: Callable[..., Any], api: FakeBotAPI, client: TelegramUser, tmp_path: Path
+) -> None:
+    from support.client_flow import fill_form
+
+    before = await start_bot()
+    summary = await fill_form(client, "Анна", "+7 916 123-45-67", "Нужен сайт")
+    await before.stop()
+    changed = tmp_path / "form.toml"
+    changed.write_text(CHANGED_FORM, encoding="utf-8")
+    after = await start_bot(form_file=changed)
+
+    await client.click("✅ Отправить", summary)
+    assert (await client.expect("sendMessage")).text == "Ваша почта?"
+    again = await client.send("anna@example.ru")
+    assert "Проверьте заявку" in (again.text or ""), "straight back to the summary"
+    assert "anna@example.ru" in (again.text or "")
+    await client.click("✅ Отправить", again)
+    await api.wait_for_call(lambda c: c.chat_id == MANAGER_CHAT_ID and c.ok)
+    [row] = await after.rows("SELECT answers FROM tickets")
+    assert json.loads(row["answers"]) == {
+        "name": "Анна",
+        "email": "anna@example.ru",
+        "phone": "+79161234567",
+        "text": "Нужен сайт",
+    }
+
+
+async def test_a_summary_shown_before_the_upgrade_still_sends(
+    bot: RunningBot, api: FakeBotAPI, client: TelegramUser
+) -> None:
+    """The state and the buttons as the bot of the fixed form left them."""
+    key = StorageKey(bot_id=int(BOT_TOKEN.split(":")[0]), chat_id=5001, user_id=5001)
+    await bot.app.storage.set_state(key, "TicketForm:confirming")
+    await bot.app.storage.set_data(
+        key,
+        {
+            "form_id": "0123456789abcdef0123456789abcdef",
+            "summary_key": "0badcafe",
+            "name": "Анна",
+            "phone": "+79161234567",
+            "text": "Заявка до обновления",
+        },
+    )
+    # A message this fake server never saw: Telegram attaches it as inaccessible.
+    answer = await client.press_callback("f:send:0123456789abcdef0123456789abcdef:0badcafe", 999)
+    assert answer.params.get("text") == "Отправляем…"
+    await api.wait_for_call(lambda c: c.chat_id == MANAGER_CHAT_ID and c.ok)
+    [row] = await bot.rows("SELECT name, text, answers FROM tickets")
+    assert (row["name"], row["text"]) == ("Анна", "Заявка до обновления")
+    assert json.loads(row["answers"])["phone"] == "+79161234567"

@@ -201,9 +201,9 @@ async def test_card_shows_the_ticket_with_a_close_button(
     assert card.text == (
         "🆕 <b>Заявка №1</b>\n"
         f"🕒 {local_minute(ticket.created_at, MSK)} (MSK)\n"
-        '💬 Telegram: <a href="tg://user?id=5001">Анна</a> (@anna_client)\n'
         "👤 Имя: Анна &lt;b&gt;&amp;&lt;/b&gt;\n"
         "📞 Телефон: +79161234567\n"
+        '💬 Telegram: <a href="tg://user?id=5001">Анна</a> (@anna_client)\n'
         "📝 Что нужно:\n"
         "Нужен сайт\n"
         "&lt;script&gt;\n"

@@ -12,6 +12,17 @@ HTML_TAGS = frozenset(
     }
 )  # fmt: skip
 _TAG_NAME = re.compile(r"[A-Za-z][A-Za-z0-9-]*")
+# "All numerical HTML entities are supported. The API currently supports only the following
+# named HTML entities: &lt;, &gt;, &amp; and &quot;." (Bot API, HTML style)
+_NAMED_ENTITY = re.compile(r"&([A-Za-z][A-Za-z0-9]*);")
+NAMED_ENTITIES = frozenset({"lt", "gt", "amp", "quot"})
+
+
+def _unescape(text: str) -> str:
+    for match in _NAMED_ENTITY.finditer(text):
+        if match.group(1) not in NAMED_ENTITIES:
+            raise EntityParseError(f'Unsupported HTML entity "&{match.group(1)};"')
+    return html.unescape(text)
 
 
 class EntityParseError(ValueError):
@@ -30,9 +41,9 @@ def render_html(text: str) -> str:
     while pos < len(text):
         start = text.find("<", pos)
         if start < 0:
-            out.append(html.unescape(text[pos:]))
+            out.append(_unescape(text[pos:]))
             break
-        out.append(html.unescape(text[pos:start]))
+        out.append(_unescape(text[pos:start]))
         offset = len(text[:start].encode())
         end = text.find(">", start)
         if end < 0:

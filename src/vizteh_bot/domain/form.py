@@ -120,10 +120,15 @@ class Form:
 
     @property
     def main_text_field(self) -> FormField | None:
-        """The field whose answer is the request's text: `text`, or the longest text field."""
+        """The field whose answer is the request's text: `text`, or the longest text field
+        that keeps line breaks (a one-line answer is a detail, not a request)."""
         if (text := self.by_id.get(TEXT_FIELD)) is not None and text.type is FieldType.TEXT:
             return text
-        texts = [f for f in self.fields if f.type is FieldType.TEXT and f is not self.name_field]
+        texts = [
+            f
+            for f in self.fields
+            if f.type is FieldType.TEXT and f.multiline and f is not self.name_field
+        ]
         return max(reversed(texts), key=lambda f: f.longest, default=None)
 
     def first_missing(self, answers: Mapping[str, str | None]) -> FormField | None:

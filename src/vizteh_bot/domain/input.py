@@ -129,9 +129,8 @@ def format_number(value: float) -> str:
 
 
 def clean_choice(raw: str, options: tuple[str, ...]) -> str:
-    """One of `options`, typed exactly (case and surrounding spaces aside)."""
-    typed = " ".join(clean_input(raw).split()).casefold()
-    for option in options:
-        if " ".join(option.split()).casefold() == typed:
-            return option
+    """One of `options`, typed exactly as it is written (spaces around it aside)."""
+    typed = clean_input(raw).strip()
+    if typed in options:
+        return typed
     raise InvalidInput("error-choice-invalid")

@@ -11,7 +11,9 @@ from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 from vizteh_bot.domain.form import FieldType, Form, FormField
+from vizteh_bot.domain.input import TEXT_MAX_LENGTH, has_visible
 from vizteh_bot.forms.markup import MarkupError, check_markup, plain_text
+from vizteh_bot.telegram.render.fit import utf16_len
 from vizteh_bot.texts import SUPPORTED_LOCALES, Translations
 
 if TYPE_CHECKING:
@@ -84,6 +86,12 @@ def parse_form(text: str, source: str, default_locale: str = "ru") -> Form:
         item = _field(raw, where, default_locale)
         if any(f.id == item.id for f in fields):
             raise FormFileError(f"{where}: the id {item.id!r} is used by an earlier field")
+        for locale, label in item.labels.items():
+            if any(f.labels.get(locale) == label for f in fields):
+                raise FormFileError(
+                    f"{where}: the label {label!r} is used by an earlier field; "
+                    "a client could not tell the two apart"
+                )
         fields.append(item)
     if not any(f.required for f in fields):
         raise FormFileError(f"{source}: every field is optional; make at least one required")
@@ -111,19 +119,26 @@ def _field(raw: dict[str, Any], where: str, default_locale: str) -> FormField:
         raise FormFileError(f"{where}: {_names(misplaced)} does not apply to type {kind!r}")
     questions = _localized(raw.get("question"), "question", where, default_locale)
     for locale, question in questions.items():
-        if len(question) > MAX_QUESTION_LENGTH:
+        # As Telegram counts: an emoji is two.
+        if utf16_len(question) > MAX_QUESTION_LENGTH:
             raise FormFileError(
-                f"{where}: question.{locale} is {len(question)} characters, "
-                f"at most {MAX_QUESTION_LENGTH}"
+                f"{where}: question.{locale} is {utf16_len(question)} characters long as "
+                f"Telegram counts them (an emoji is 2), at most {MAX_QUESTION_LENGTH}"
             )
         try:
             check_markup(question)
         except MarkupError as error:
             raise FormFileError(f"{where}: question.{locale}: {error}") from None
+        if not has_visible(plain_text(question)):
+            raise FormFileError(f"{where}: question.{locale} shows no text once its tags are off")
     if "label" in raw:
         labels = _localized(raw["label"], "label", where, default_locale)
     else:
         labels = {locale: _derived_label(q) for locale, q in questions.items()}
+        if not all(labels.values()):
+            raise FormFileError(
+                f'{where}: no label can be made from the question; add label = "…"'
+            )
     for locale, label in labels.items():
         if len(label) > MAX_LABEL_LENGTH:
             raise FormFileError(
@@ -138,8 +153,11 @@ def _field(raw: dict[str, Any], where: str, default_locale: str) -> FormField:
     options = _options(raw, field_type, where)
     min_length = _whole(raw, "min_length", where, 1, MAX_TEXT_LENGTH)
     max_length = _whole(raw, "max_length", where, 1, MAX_TEXT_LENGTH)
-    if min_length is not None and max_length is not None and min_length > max_length:
-        raise FormFileError(f"{where}: min_length {min_length} is above max_length {max_length}")
+    if min_length is not None and min_length > (max_length or TEXT_MAX_LENGTH):
+        raise FormFileError(
+            f"{where}: min_length {min_length} is above max_length "
+            f"{max_length or TEXT_MAX_LENGTH}" + ("" if max_length else " (the default)")
+        )
     least, most = _bound(raw, "min", where), _bound(raw, "max", where)
     if least is not None and most is not None and least > most:
         raise FormFileError(f"{where}: min {least:g} is above max {most:g}")
@@ -242,7 +260,10 @@ def _bound(raw: dict[str, Any], key: str, where: str) -> float | None:
 
 
 def _derived_label(question: str) -> str:
-    line = plain_text(question).strip().splitlines()[0].strip().rstrip("?:.!…").strip()
+    """The question's first line with text in it, without its final "?", ":" or "…"."""
+    lines = [line.strip() for line in plain_text(question).splitlines()]
+    line = next((line for line in lines if line.strip("?:.!… \u00a0")), "")
+    line = line.rstrip("?:.!… \u00a0")
     if len(line) <= MAX_LABEL_LENGTH:
         return line
     return line[: MAX_LABEL_LENGTH - 1].rstrip() + "…"

@@ -8,7 +8,12 @@ import re
 from html.parser import HTMLParser
 
 _BARE_AMPERSAND = re.compile(r"&(?!(?:[a-zA-Z]+|#\d+|#x[0-9a-fA-F]+);)")
-_ALLOWED = {"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "code", "pre", "a"}
+# Telegram's HTML style: these tags, numeric entities and four named ones.
+_ALLOWED = {
+    "b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "code", "pre", "a",
+    "blockquote", "tg-spoiler", "span",
+}  # fmt: skip
+_NAMED_ENTITIES = {"lt", "gt", "amp", "quot"}
 
 
 class MarkupError(ValueError):
@@ -24,11 +29,13 @@ class _Checker(HTMLParser):
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag not in _ALLOWED:
             raise MarkupError(
-                f"<{tag}> is not a Telegram tag; use <b>, <i>, <u>, <s>, <code>, <a href>, "
-                "or write &lt; for a plain <"
+                f"<{tag}> is not a Telegram tag; use <b>, <i>, <u>, <s>, <code>, <pre>, "
+                "<blockquote>, <tg-spoiler>, <a href>, or write &lt; for a plain <"
             )
         if tag == "a" and not any(name == "href" and value for name, value in attrs):
             raise MarkupError("<a> needs an href")
+        if tag == "span" and ("class", "tg-spoiler") not in attrs:
+            raise MarkupError('<span> is only for a spoiler: <span class="tg-spoiler">')
         self.open.append(tag)
 
     def handle_endtag(self, tag: str) -> None:
@@ -42,6 +49,11 @@ class _Checker(HTMLParser):
         self.text.append(data)
 
     def handle_entityref(self, name: str) -> None:
+        if name not in _NAMED_ENTITIES:
+            raise MarkupError(
+                f"&{name}; is not an entity Telegram knows; write the character itself "
+                "(only &lt; &gt; &amp; &quot; and numeric ones like &#171; work)"
+            )
         self.text.append(html.unescape(f"&{name};"))
 
     def handle_charref(self, name: str) -> None:

@@ -20,13 +20,11 @@ class MenuAction(enum.StrEnum):
 class FormAction(enum.StrEnum):
     SEND = "send"
     EDIT = "edit"
-    EDIT_FIELD = "field"
     # The buttons of summaries shown before forms came from a file.
     EDIT_NAME = "name"
     EDIT_PHONE = "phone"
     EDIT_TEXT = "text"
     EDIT_BACK = "back"
-    STEP_BACK = "prev"
     CANCEL = "cancel"
 
 
@@ -50,17 +48,24 @@ class FormCallback(CallbackData, prefix="f"):
     # summary of it: only the latest one, showing the answers as they are now, sends.
     form: Annotated[str, Field(max_length=32, pattern="^[0-9a-f]*$")] = ""
     summary: Annotated[str, Field(max_length=8, pattern="^[0-9a-f]*$")] = ""
-    # On «Изменить» → a field: which one.
-    field: FieldId = ""
+
+
+class EditFieldCallback(CallbackData, prefix="e"):
+    """«Изменить» on the summary, then a field: which one."""
+
+    field: FieldId
 
 
 class ChoiceCallback(CallbackData, prefix="c"):
-    """An option of a choice question (its index in the form), or skipping the question."""
+    """A button under a choice question: an option (its index in the form), or skip, back
+    or cancel. Each names its question, so a button of an earlier one is seen as stale."""
 
     field: FieldId
-    option: Annotated[int, Field(ge=-1, le=99)]
+    option: Annotated[int, Field(ge=-3, le=99)]
 
     SKIP: ClassVar[int] = -1
+    BACK: ClassVar[int] = -2
+    CANCEL: ClassVar[int] = -3
 
 
 class TicketCallback(CallbackData, prefix="t"):

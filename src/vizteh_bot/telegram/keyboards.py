@@ -20,6 +20,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from vizteh_bot.domain.tickets import Ticket, TicketStatus
 from vizteh_bot.telegram.callbacks import (
     ChoiceCallback,
+    EditFieldCallback,
     FormAction,
     FormCallback,
     MenuAction,
@@ -81,10 +82,12 @@ def choice(texts: Texts, field: FormField) -> InlineKeyboardMarkup:
         )
         sizes.append(1)
     builder.button(
-        text=texts("form-button-back"), callback_data=FormCallback(action=FormAction.STEP_BACK)
+        text=texts("form-button-back"),
+        callback_data=ChoiceCallback(field=field.id, option=ChoiceCallback.BACK),
     )
     builder.button(
-        text=texts("form-button-cancel"), callback_data=FormCallback(action=FormAction.CANCEL)
+        text=texts("form-button-cancel"),
+        callback_data=ChoiceCallback(field=field.id, option=ChoiceCallback.CANCEL),
     )
     builder.adjust(*sizes, 2)
     return builder.as_markup()
@@ -112,7 +115,7 @@ def field_choice(texts: Texts, form: Form) -> InlineKeyboardMarkup:
     for field in form.fields:
         builder.button(
             text=field.label(texts.locale),
-            callback_data=FormCallback(action=FormAction.EDIT_FIELD, field=field.id),
+            callback_data=EditFieldCallback(field=field.id),
         )
     builder.button(
         text=texts("form-button-edit-back"),

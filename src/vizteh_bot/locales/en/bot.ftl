@@ -104,7 +104,6 @@ manager-photo-id =
 manager-card =
     { $status_icon } <b>Request #{ $number }</b>
     🕒 { $created_at }
-    💬 Telegram: { $profile }
     { $answers }
 
     Status: { $status }
@@ -114,6 +113,7 @@ manager-card-answer-long =
     { $label }:
     { $value }
 manager-card-skipped = —
+manager-card-profile = 💬 Telegram: { $profile }
 manager-card-status-changed = { $status } by { $by }, { $at }
 manager-status-open = 🟢 open
 manager-status-closed = ✅ closed

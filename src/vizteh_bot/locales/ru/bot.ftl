@@ -104,7 +104,6 @@ manager-photo-id =
 manager-card =
     { $status_icon } <b>Заявка №{ $number }</b>
     🕒 { $created_at }
-    💬 Telegram: { $profile }
     { $answers }
 
     Статус: { $status }
@@ -114,6 +113,7 @@ manager-card-answer-long =
     { $label }:
     { $value }
 manager-card-skipped = —
+manager-card-profile = 💬 Telegram: { $profile }
 manager-card-status-changed = { $status } — { $by }, { $at }
 manager-status-open = 🟢 открыта
 manager-status-closed = ✅ закрыта

@@ -131,13 +131,19 @@ def _frame(texts: Texts, ticket: Ticket, zone: ZoneInfo) -> _Frame:
             at=_when(ticket.status_changed_at, zone),
         )
     lines = [Line(f.label(texts.locale), value, f.main) for f, value in ticket.shown_answers()]
-    answers = answers_block(texts, lines, keys=CARD_KEYS, cap=answer_cap(len(lines), ANSWER_LIMIT))
+    answers = answers_block(
+        texts,
+        lines,
+        keys=CARD_KEYS,
+        cap=answer_cap(len(lines), ANSWER_LIMIT),
+        # Where the card of the fixed form had it: after the name and phone, before the text.
+        before_text=texts("manager-card-profile", profile=_profile_link(ticket)),
+    )
     rendered = texts(
         "manager-card",
         status_icon=_icon(ticket),
         number=ticket.id,
         created_at=_when(ticket.created_at, zone),
-        profile=_profile_link(ticket),
         answers=answers.html,
         status=status,
     )

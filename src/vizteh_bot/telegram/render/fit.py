@@ -92,8 +92,8 @@ def _indicators_before(text: str, index: int) -> int:
     return count
 
 
-# As forms/loader.py allows: a label is at most this long.
-LABEL_LIMIT = 48
+# As forms/loader.py allows, a label is at most 48 characters: 96 UTF-16 units of emoji.
+LABEL_LIMIT = 96
 
 
 def answer_cap(count: int, most: int) -> int:

@@ -83,6 +83,9 @@ async def ask_next(
 ) -> None:
     """After an answer: the next field, or (when editing, or at the end) the first one still
     missing, or the summary."""
+    if after is None:
+        # The form changed under the client: ask what is missing, then the summary again.
+        await state.update_data(editing=True)
     data = await state.get_data()
     following = None if data.get("editing") or after is None else form.after(after)
     if following is None:
@@ -178,8 +181,31 @@ async def not_text_entered(message: Message, state: FSMContext, texts: Texts, fo
     field = await current_field(state, form)
     if field is None:
         await ask_next(message, state, texts, form, None)
+    elif field.type is FieldType.CHOICE:
+        # Its question is just above, with the buttons to press.
+        await message.answer(texts("error-choice-invalid"))
+    else:
+        await message.answer(texts("error-not-text", question=field.question(texts.locale)))
+
+
+async def go_back(message: Message, state: FSMContext, texts: Texts, form: Form) -> None:
+    """One question back; from the summary to the last question; from the first, out."""
+    if (await state.get_data()).get("editing"):
+        # Back from changing one answer returns to the summary, keeping the others.
+        await show_summary(message, state, texts, form)
         return
-    await message.answer(texts("error-not-text", question=field.question(texts.locale)))
+    if await state.get_state() == TicketForm.confirming.state:
+        await ask_field(message, state, texts, form.fields[-1])
+        return
+    field = await current_field(state, form)
+    if field is None:
+        await ask_next(message, state, texts, form, None)
+        return
+    previous = form.before(field.id)
+    if previous is None:
+        await cancel_form(message, state, texts)
+        return
+    await ask_field(message, state, texts, previous)
 
 
 async def choice_pressed(
@@ -192,17 +218,27 @@ async def choice_pressed(
     field = await current_field(state, form)
     question = query.message if isinstance(query.message, Message) else None
     pressed = callback_data.option
+    asking = await state.get_state() in {s.state for s in ANSWERING}
+    if question is None or not asking or field is None or field.id != callback_data.field:
+        await _answer_stale_choice(query, callback_data, state, texts, form)
+        return
+    if pressed in (ChoiceCallback.BACK, ChoiceCallback.CANCEL):
+        await query.answer()
+        await unless_deferred(question.edit_reply_markup(reply_markup=None))
+        if pressed == ChoiceCallback.BACK:
+            await go_back(question, state, texts, form)
+        else:
+            await cancel_form(question, state, texts)
+        return
     if (
-        question is None
-        or await state.get_state() not in {s.state for s in ANSWERING}
-        or field is None
-        or field.id != callback_data.field
-        or field.type is not FieldType.CHOICE
+        field.type is not FieldType.CHOICE
         or not (pressed == ChoiceCallback.SKIP or 0 <= pressed < len(field.options))
-        or (pressed == ChoiceCallback.SKIP and field.required)
         or not _shows_option(question, field, pressed)
     ):
         await query.answer(texts("error-button-stale"), show_alert=True)
+        return
+    if pressed == ChoiceCallback.SKIP and field.required:
+        await query.answer(texts("error-not-optional"), show_alert=True)
         return
     option = None if pressed == ChoiceCallback.SKIP else field.options[pressed]
     await query.answer()
@@ -219,10 +255,28 @@ async def choice_pressed(
     await ask_next(question, state, texts, form, field.id)
 
 
+async def _answer_stale_choice(
+    query: CallbackQuery,
+    callback_data: ChoiceCallback,
+    state: FSMContext,
+    texts: Texts,
+    form: Form,
+) -> None:
+    """A button of a question answered already: a second tap of the same option is quiet
+    (Telegram may well deliver both), anything else says the button is old."""
+    field = form.by_id.get(callback_data.field)
+    given = answers_of(await state.get_data()).get(callback_data.field)
+    index = callback_data.option
+    if field is not None and 0 <= index < len(field.options) and given == field.options[index]:
+        await query.answer()
+        return
+    await query.answer(texts("error-button-stale"), show_alert=True)
+
+
 def _shows_option(question: Message, field: FormField, pressed: int) -> bool:
     """Whether the pressed button says what the form's option says now (the form file may
     have changed since the question was asked)."""
-    if pressed == ChoiceCallback.SKIP:
+    if pressed < 0:
         return True
     markup = question.reply_markup
     buttons = [b for row in markup.inline_keyboard for b in row] if markup else []

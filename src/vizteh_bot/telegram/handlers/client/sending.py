@@ -62,6 +62,7 @@ async def send_pressed(
     if (missing := form.first_missing(answers)) is not None:
         # The form file changed while the client looked at the summary.
         await query.answer()
+        await state.update_data(editing=True)  # then back to the summary
         if isinstance(query.message, Message):
             await unless_deferred(query.message.edit_reply_markup(reply_markup=None))
             await ask_field(query.message, state, texts, missing)

@@ -10,7 +10,7 @@ from aiogram.filters import StateFilter
 from aiogram.types import CallbackQuery, Message
 
 from vizteh_bot.telegram import keyboards
-from vizteh_bot.telegram.callbacks import FormAction, FormCallback
+from vizteh_bot.telegram.callbacks import EditFieldCallback, FormAction, FormCallback
 from vizteh_bot.telegram.filters import Magic
 from vizteh_bot.telegram.handlers.client.form import ask_field
 from vizteh_bot.telegram.replies import unless_deferred
@@ -57,9 +57,16 @@ async def edit_back_pressed(query: CallbackQuery, state: FSMContext, texts: Text
 
 
 async def field_chosen(
-    query: CallbackQuery, callback_data: FormCallback, state: FSMContext, texts: Texts, form: Form
+    query: CallbackQuery,
+    callback_data: FormCallback | EditFieldCallback,
+    state: FSMContext,
+    texts: Texts,
+    form: Form,
 ) -> None:
-    field_id = _LEGACY_EDITS.get(callback_data.action, callback_data.field)
+    if isinstance(callback_data, EditFieldCallback):
+        field_id = callback_data.field
+    else:
+        field_id = _LEGACY_EDITS[callback_data.action]
     field = form.by_id.get(field_id)
     if field is None:
         await query.answer(texts("error-button-stale"), show_alert=True)
@@ -84,9 +91,8 @@ def create_router() -> Router:
     callback.register(
         edit_back_pressed, in_confirmation, FormCallback.filter(F.action == FormAction.EDIT_BACK)
     )
+    callback.register(field_chosen, in_confirmation, EditFieldCallback.filter())
     callback.register(
-        field_chosen,
-        in_confirmation,
-        FormCallback.filter(F.action.in_({FormAction.EDIT_FIELD, *_LEGACY_EDITS})),
+        field_chosen, in_confirmation, FormCallback.filter(F.action.in_(set(_LEGACY_EDITS)))
     )
     return router
