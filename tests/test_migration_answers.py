@@ -69,4 +69,5 @@ async def test_tickets_of_the_fixed_form_are_carried_over(
     assert {json.loads(row[0])["name"] for row in stored} == {"Анна <b>", "محمد"}
     texts = Translations().for_language("ru")
     card = manager_message(texts, [tickets[0]], settings.zone)  # type: ignore[list-item]
-    assert "👤 Имя: Анна &lt;b&gt;\n📞 Телефон: +79161234567\n📝 Что нужно:\n" in card.html
+    assert "👤 Имя: Анна &lt;b&gt;\n📞 Телефон: +79161234567\n💬 Telegram: " in card.html
+    assert "📝 Что нужно:\nНужен сайт &amp; магазин\nсрочно\n" in card.html
