@@ -31,7 +31,7 @@ from support.fake_objects import (  # noqa: E402
 )
 from support.scenarios import card_numbers, confirmation_number, profile_names  # noqa: E402
 
-MANAGER_CHAT_ID = -1001234567890
+MANAGER_CHAT_ID = -1002233445566
 FLOW_STEPS = ("/start", "menu button", "name", "phone", "text", "send")
 FLOW_UPDATES = len(FLOW_STEPS)  # updates one client sends through the whole flow
 SEND = frozenset({"sendMessage"})

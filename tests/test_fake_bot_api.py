@@ -22,10 +22,15 @@ from aiogram.exceptions import (
     TelegramNetworkError,
     TelegramRetryAfter,
     TelegramServerError,
+    TelegramUnauthorizedError,
 )
 from aiogram.methods.base import Response
 from aiogram.types import (
     CallbackQuery,
+    ChatMemberBanned,
+    ChatMemberLeft,
+    ChatMemberMember,
+    ChatMemberRestricted,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     KeyboardButton,
@@ -47,9 +52,9 @@ from support.fake_objects import (
     user_dict,
 )
 from support.postgres_server import start_postgres
-from support.telegram_user import ManagerChat, TelegramUser
+from support.telegram_user import MANAGER_CHAT_ID, ManagerChat, TelegramUser
 
-GROUP = -1001234567890
+GROUP = MANAGER_CHAT_ID
 USER = 555000111
 
 
@@ -521,6 +526,80 @@ async def test_muted_chats_refuse_new_messages_only(api: FakeBotAPI, bot: Bot) -
     assert (await bot.send_message(GROUP, "снова можно")).chat.id == GROUP
 
 
+async def test_get_chat_member_follows_the_bots_membership(api: FakeBotAPI, bot: Bot) -> None:
+    # The bot is itself by getMe's id and by its token's (Telegram's are the same).
+    assert bot.id == 123456
+    for bot_id in (1000000001, bot.id):
+        assert isinstance(await bot.get_chat_member(GROUP, bot_id), ChatMemberMember)
+    assert isinstance(await bot.get_chat_member(USER, bot.id), ChatMemberMember)
+
+    api.mute_bot(GROUP)
+    muted = await bot.get_chat_member(GROUP, bot.id)
+    assert isinstance(muted, ChatMemberRestricted)
+    assert (muted.is_member, muted.can_send_messages, muted.can_send_photos) == (
+        True,
+        False,
+        False,
+    )
+    with pytest.raises(TelegramBadRequest, match="not enough rights"):
+        await bot.send_message(GROUP, "молчи")
+
+    api.remove_bot(GROUP)
+    assert isinstance(await bot.get_chat_member(GROUP, bot.id), ChatMemberLeft)
+    assert (await bot.get_chat(GROUP)).title == "Managers", "a public group stays readable"
+    with pytest.raises(TelegramForbiddenError) as raised:
+        await bot.send_message(GROUP, "меня удалили")
+    assert raised.value.message == "Forbidden: bot is not a member of the supergroup chat"
+    api.remove_bot(GROUP, kicked=True)
+    assert isinstance(await bot.get_chat_member(GROUP, bot.id), ChatMemberBanned)
+    with pytest.raises(TelegramForbiddenError) as raised:
+        await bot.edit_message_text("правка", chat_id=GROUP, message_id=1)
+    assert raised.value.message == "Forbidden: bot was kicked from the supergroup chat"
+    api.remove_bot(-42)
+    with pytest.raises(TelegramForbiddenError, match="not a member of the group chat"):
+        await bot.send_message(-42, "в обычную группу")
+    assert [call.fault for call in api.calls_for("sendMessage")] == ["muted"] + ["removed"] * 2
+
+    api.add_bot(GROUP)
+    assert isinstance(await bot.get_chat_member(GROUP, bot.id), ChatMemberMember)
+    assert (await bot.send_message(GROUP, "снова в группе")).chat.id == GROUP
+
+
+async def test_get_chat_member_of_people_and_unknown_chats(api: FakeBotAPI, bot: Bot) -> None:
+    with pytest.raises(TelegramBadRequest, match="user not found"):
+        await bot.get_chat_member(GROUP, 777)
+    api.put_update(text_update(user_dict(777, "Олег"), "привет", message_id=1, chat_id=GROUP))
+    person = await bot.get_chat_member(GROUP, 777)
+    assert isinstance(person, ChatMemberMember)
+    assert person.user.first_name == "Олег"
+    with pytest.raises(TelegramBadRequest, match="user not found"):
+        await bot.get_chat_member(USER, 777)  # a private chat has two sides only
+    api.unreachable_chats.add(GROUP)
+    for call in (bot.get_chat(GROUP), bot.get_chat_member(GROUP, bot.id)):
+        with pytest.raises(TelegramBadRequest, match="chat not found"):
+            await call
+
+
+async def test_a_revoked_token_is_refused_by_every_method(api: FakeBotAPI, bot: Bot) -> None:
+    api.revoked_tokens.add("123456:TEST")
+    with pytest.raises(TelegramUnauthorizedError, match="Unauthorized"):
+        await bot.get_me()
+    with pytest.raises(TelegramUnauthorizedError):
+        await bot.send_message(USER, "с отозванным токеном")
+    assert [(call.error, call.fault) for call in api.calls] == [(401, "revoked")] * 2
+    other = Bot("654321:OTHER", session=AiohttpSession(api=TelegramAPIServer.from_base(api.url)))
+    try:
+        assert (await other.get_me()).is_bot
+    finally:
+        await other.session.close()
+
+    api.revoked_tokens.clear()
+    api.inject("getMe", error=Fault.unauthorized())
+    with pytest.raises(TelegramUnauthorizedError):
+        await bot.get_me()
+    assert (await bot.get_me()).username == "vizteh_test_bot"
+
+
 # ------------------------------------------------------------------- the user driver
 
 
@@ -700,6 +779,17 @@ async def test_postgres_server_round_trip() -> None:
         finally:
             await connection.close()
         await server.drop_database("vizteh_module_db")
+
+        assert server.password_role is not None
+        role, password = server.password_role
+        address = f"{server.host}:{server.port}/{server.database}"
+        with pytest.raises(asyncpg.InvalidPasswordError):
+            await asyncpg.connect(f"postgresql://{role}:wrong@{address}")
+        connection = await asyncpg.connect(f"postgresql://{role}:{password}@{address}")
+        try:
+            assert await connection.fetchval("SELECT current_user") == role
+        finally:
+            await connection.close()
         assert server.sqlalchemy_url().startswith("postgresql+asyncpg://vizteh:vizteh@")
     finally:
         data_dir = server.data_dir

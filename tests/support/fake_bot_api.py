@@ -4,7 +4,11 @@ Point aiogram at it with ``TelegramAPIServer.from_base(api.url)``.  The server a
 methods the helpdesk bot uses with realistic objects, keeps the messages it "sent" so edits
 and callback queries behave like Telegram's, serves long polling from a queue filled with
 ``put_update``, records every call in ``calls`` and can fail calls on demand (``inject``,
-``unreachable_chats``, ``blocked_chats``, ``muted_chats``, ``rate_limiter``).
+``unreachable_chats``, ``blocked_chats``, ``muted_chats``, ``remove_bot``, ``revoked_tokens``,
+``rate_limiter``).
+
+The bot is a member of every group unless the test says otherwise: ``remove_bot`` and
+``mute_bot`` change what ``getChatMember`` answers for it, and what its messages meet.
 """
 
 from __future__ import annotations
@@ -26,6 +30,8 @@ from support.fake_chats import (
     SEND_METHODS,
     ApiError,
     ChatState,
+    _require_chat,
+    _require_int,
 )
 from support.fake_faults import (
     Fault,
@@ -34,6 +40,7 @@ from support.fake_faults import (
     RealisticRateLimiter,
     unparseable,
 )
+from support.fake_objects import BOT_ID, BOT_USER, chat_member_dict
 
 __all__ = [
     "CANONICAL_METHODS",
@@ -68,6 +75,11 @@ class FakeBotAPI(CallLog):
         self.unreachable_chats: set[int] = set()
         self.blocked_chats: set[int] = set()
         self.muted_chats: set[int] = set()
+        """Groups where the bot is restricted from sending (see ``mute_bot``)."""
+        self.removed_from: dict[int, str] = {}
+        """Group id -> the bot's status there, "left" or "kicked" (see ``remove_bot``)."""
+        self.revoked_tokens: set[str] = set()
+        """Tokens every method answers 401 Unauthorized, as Telegram does for a revoked one."""
         self.rate_limiter: RealisticRateLimiter | None = None
         self.webhook_url = ""
         self.files: dict[str, bytes] = {}
@@ -79,6 +91,10 @@ class FakeBotAPI(CallLog):
         self._closing = asyncio.Event()
         self._runner: web.AppRunner | None = None
         self._port: int | None = None
+        # Methods whose answer depends on who calls (the token), not on the params alone.
+        self._call_handlers: dict[str, Callable[[ApiCall], Any]] = {
+            "getChatMember": self._get_chat_member,
+        }
         self._handlers: dict[str, Callable[[Json], Any]] = {
             **self.chats.handlers(),
             "deleteWebhook": self._delete_webhook,
@@ -165,6 +181,20 @@ class FakeBotAPI(CallLog):
         self._injections.append(injection)
         return injection
 
+    def remove_bot(self, chat_id: int, *, kicked: bool = False) -> None:
+        """The bot left (or was banned from) group ``chat_id``: its calls there are refused
+        with 403. The group stays readable (getChat, getChatMember), as a public one is."""
+        self.removed_from[chat_id] = "kicked" if kicked else "left"
+
+    def mute_bot(self, chat_id: int) -> None:
+        """The bot is restricted in group ``chat_id``: a member that may send nothing."""
+        self.muted_chats.add(chat_id)
+
+    def add_bot(self, chat_id: int) -> None:
+        """The bot is an ordinary member of ``chat_id`` again."""
+        self.removed_from.pop(chat_id, None)
+        self.muted_chats.discard(chat_id)
+
     @property
     def pending_updates(self) -> list[Json]:
         return [queued.update for queued in self._queue]
@@ -213,6 +243,7 @@ class FakeBotAPI(CallLog):
             if fault is not None and fault.kind == "error":
                 call.fault = "injected"
                 raise _api_error(fault)
+            self._check_token(call)
             self._check_chat(call)
             if method == "getUpdates":
                 self._record(call)
@@ -237,6 +268,11 @@ class FakeBotAPI(CallLog):
                 return injection.fault
         return None
 
+    def _check_token(self, call: ApiCall) -> None:
+        if call.token in self.revoked_tokens:
+            call.fault = "revoked"
+            raise _api_error(Fault.unauthorized())
+
     def _check_chat(self, call: ApiCall) -> None:
         if call.chat_id in self.unreachable_chats:
             call.fault = "unreachable"
@@ -244,11 +280,20 @@ class FakeBotAPI(CallLog):
         if call.chat_id in self.blocked_chats:
             call.fault = "blocked"
             raise ApiError(403, "Forbidden: bot was blocked by the user")
+        status = self.removed_from.get(call.chat_id or 0)
+        if status is not None and call.method not in ("getChat", "getChatMember"):
+            call.fault = "removed"
+            kind = "supergroup" if str(call.chat_id).startswith("-100") else "group"
+            if status == "kicked":
+                raise ApiError(403, f"Forbidden: bot was kicked from the {kind} chat")
+            raise ApiError(403, f"Forbidden: bot is not a member of the {kind} chat")
         if call.chat_id in self.muted_chats and call.method in SEND_METHODS:
             call.fault = "muted"
             raise _api_error(Fault.not_enough_rights())
 
     def _dispatch(self, call: ApiCall) -> Any:
+        if (answer := self._call_handlers.get(call.method)) is not None:
+            return answer(call)
         handler = self._handlers.get(call.method)
         if handler is None:
             if call.method in CANONICAL_METHODS.values():
@@ -260,6 +305,22 @@ class FakeBotAPI(CallLog):
                 call.fault = "rate_limited"
                 raise _api_error(Fault.too_many_requests(retry_after))
         return handler(call.params)
+
+    def _get_chat_member(self, call: ApiCall) -> Json:
+        chat_id, user_id = _require_chat(call.params), _require_int(call.params, "user_id")
+        # In Telegram a bot's id is its token's first part; getMe here answers BOT_ID.
+        if user_id in (BOT_ID, _token_id(call.token)):
+            if chat_id > 0:
+                return chat_member_dict(BOT_USER, "member")
+            if chat_id in self.removed_from:
+                return chat_member_dict(BOT_USER, self.removed_from[chat_id])
+            return chat_member_dict(
+                BOT_USER, "restricted" if chat_id in self.muted_chats else "member"
+            )
+        user = self.chats.users.get(user_id)
+        if user is None or (chat_id > 0 and user_id != chat_id):
+            raise ApiError.bad("user not found")
+        return chat_member_dict(user, "member")
 
     # ------------------------------------------------------------------------ updates
 
@@ -318,3 +379,8 @@ class FakeBotAPI(CallLog):
         delivered = {id(q) for q in batch}
         self._queue = [q for q in self._queue if not (q.forced and id(q) in delivered)]
         return [copy.deepcopy(q.update) for q in batch]
+
+
+def _token_id(token: str) -> int | None:
+    head = token.split(":", 1)[0]
+    return int(head) if head.isdigit() else None

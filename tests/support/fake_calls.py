@@ -46,7 +46,8 @@ _INT_RE = re.compile(r"-?\d+")
 class ApiCall:
     """One request the bot made.  ``error`` is the HTTP status of an error answer; ``fault``
     names why the fake failed, delayed or garbled it ("injected", "unreachable", "blocked",
-    "muted", "rate_limited", "timeout", "drop", "non_json", "unparseable").  ``result`` is
+    "muted", "removed", "revoked", "rate_limited", "timeout", "drop", "non_json",
+    "unparseable").  ``result`` is
     what the method produced, also when the answer carried a garbled copy ("unparseable")."""
 
     method: str

@@ -68,6 +68,11 @@ class Fault:
         )
 
     @staticmethod
+    def unauthorized() -> FaultSpec:
+        """What Telegram answers every method called with a revoked or mistyped token."""
+        return FaultSpec("error", 401, "Unauthorized")
+
+    @staticmethod
     def chat_not_found() -> FaultSpec:
         return FaultSpec("error", 400, "Bad Request: chat not found")
 

@@ -112,6 +112,26 @@ def media_object(kind: str, file_id: str) -> Any:
     return {**base, **extra.get(kind, {})}
 
 
+_RESTRICTABLE = (
+    *("can_send_messages", "can_send_audios", "can_send_documents", "can_send_photos"),
+    *("can_send_videos", "can_send_video_notes", "can_send_voice_notes", "can_send_polls"),
+    *("can_send_other_messages", "can_add_web_page_previews", "can_react_to_messages"),
+    *("can_edit_tag", "can_change_info", "can_invite_users", "can_pin_messages"),
+    "can_manage_topics",
+)
+
+
+def chat_member_dict(user: dict[str, Any], status: str) -> dict[str, Any]:
+    """A ``ChatMember`` of ``status`` (member, left, kicked; "restricted" is muted: a member
+    who may send nothing)."""
+    member: dict[str, Any] = {"status": status, "user": user}
+    if status == "kicked":
+        member["until_date"] = 0  # banned for ever
+    if status == "restricted":
+        member.update(dict.fromkeys(_RESTRICTABLE, False), is_member=True, until_date=0)
+    return member
+
+
 # ------------------------------------------------------------------------------- messages
 
 

@@ -5,6 +5,10 @@
 temporary directory (owned by the ``postgres`` system user when running as root, since
 PostgreSQL refuses to run as root), listening on 127.0.0.1 only, with durability off.
 It never skips: without PostgreSQL binaries it raises :class:`RuntimeError`.
+
+A fresh cluster trusts every connection from 127.0.0.1 except :data:`PASSWORD_ROLE`'s, which
+must give its password: for tests of a wrong one. (An external server is expected to
+check passwords for its own role.)
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ import asyncpg
 ROLE = "vizteh"
 PASSWORD = "vizteh"
 DATABASE = "vizteh_test"
+PASSWORD_ROLE = ("vizteh_password", "the-right-password")
 _ENV_VARS = ("TEST_DB_HOST", "TEST_DB_PORT", "TEST_DB_USER", "TEST_DB_PASSWORD", "TEST_DB_NAME")
 
 
@@ -36,6 +41,8 @@ class PostgresServer:
     password: str
     database: str
     data_dir: Path | None = None  # None: an external server we must not stop
+    # A role (name, password) whose password the server checks.
+    password_role: tuple[str, str] | None = None
     bin_dir: Path | None = field(default=None, repr=False)
     _run_as: str | None = field(default=None, repr=False)
 
@@ -82,13 +89,15 @@ class PostgresServer:
 def start_postgres() -> PostgresServer:
     """An external server from ``TEST_DB_*`` if ``TEST_DB_HOST`` is set, else a new one."""
     if os.environ.get("TEST_DB_HOST"):
-        return PostgresServer(
+        server = PostgresServer(
             host=os.environ["TEST_DB_HOST"],
             port=int(os.environ.get("TEST_DB_PORT", "5432")),
             user=os.environ.get("TEST_DB_USER", ROLE),
             password=os.environ.get("TEST_DB_PASSWORD", PASSWORD),
             database=os.environ.get("TEST_DB_NAME", DATABASE),
         )
+        server.password_role = (server.user, server.password)
+        return server
     bin_dir = find_postgres_bin()
     run_as = "postgres" if os.geteuid() == 0 else None
     root = Path(tempfile.mkdtemp(prefix="vizteh-pg-"))
@@ -106,14 +115,22 @@ def start_postgres() -> PostgresServer:
              "-E", "UTF8", "--locale=C.UTF-8", "--no-sync"],
             run_as,
         )  # fmt: skip
+        hba = data_dir / "pg_hba.conf"
+        # The first matching line wins: this role alone must give its password.
+        checked = f"host all {PASSWORD_ROLE[0]} 127.0.0.1/32 scram-sha-256\n"
+        hba.write_text(checked + hba.read_text())
         port = _start_cluster(bin_dir, data_dir, root, run_as)
-        server = PostgresServer("127.0.0.1", port, ROLE, PASSWORD, DATABASE, data_dir, bin_dir)
+        server = PostgresServer(
+            "127.0.0.1", port, ROLE, PASSWORD, DATABASE, data_dir, PASSWORD_ROLE, bin_dir
+        )
         server._run_as = run_as
         atexit.register(server.stop)
         psql = [str(bin_dir / "psql"), "-h", "127.0.0.1", "-p", str(port), "-U", superuser,
                 "-d", "postgres", "-v", "ON_ERROR_STOP=1", "-q"]  # fmt: skip
         _run([*psql, "-c", f"CREATE ROLE {ROLE} LOGIN CREATEDB PASSWORD '{PASSWORD}'"], None)
         _run([*psql, "-c", f"CREATE DATABASE {DATABASE} OWNER {ROLE}"], None)
+        role, password = PASSWORD_ROLE
+        _run([*psql, "-c", f"CREATE ROLE {role} LOGIN PASSWORD '{password}'"], None)
     except BaseException:
         if server is not None:
             server.stop()
@@ -183,4 +200,12 @@ def _run(command: list[str], run_as: str | None) -> None:
         raise RuntimeError(f"{' '.join(command)} failed with code {result.returncode}: {output}")
 
 
-__all__ = ["DATABASE", "PASSWORD", "ROLE", "PostgresServer", "find_postgres_bin", "start_postgres"]
+__all__ = [
+    "DATABASE",
+    "PASSWORD",
+    "PASSWORD_ROLE",
+    "ROLE",
+    "PostgresServer",
+    "find_postgres_bin",
+    "start_postgres",
+]

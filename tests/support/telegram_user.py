@@ -35,7 +35,7 @@ from support.fake_objects import (
 )
 
 Json = dict[str, Any]
-MANAGER_CHAT_ID = -1001234567890
+MANAGER_CHAT_ID = -1002233445566
 """Default id of the managers' supergroup used by :class:`ManagerChat`."""
 
 
