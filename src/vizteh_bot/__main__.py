@@ -1,5 +1,6 @@
-"""`vizteh-bot` (run the bot), `vizteh-bot migrate` (only apply migrations) and
-`vizteh-bot status` (how delivery stands)."""
+"""`vizteh-bot` (run the bot), `vizteh-bot migrate` (only apply migrations),
+`vizteh-bot status` (how delivery stands) and `vizteh-bot check` (the settings against
+Telegram, the database and the form file)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import argparse
 import asyncio
 import logging
 import sys
+from pathlib import Path
 
 from pydantic import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
@@ -20,7 +22,15 @@ logger = logging.getLogger("vizteh_bot")
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="vizteh-bot", description="VizTeh request bot")
-    parser.add_argument("command", nargs="?", choices=("run", "migrate", "status"), default="run")
+    parser.add_argument(
+        "command", nargs="?", choices=("run", "migrate", "status", "check"), default="run"
+    )
+    parser.add_argument(
+        "--form",
+        type=Path,
+        metavar="FILE",
+        help="check: show how this form file's questions look (default: FORM_FILE)",
+    )
     args = parser.parse_args(argv)
     try:
         settings = Settings()
@@ -34,6 +44,10 @@ def main(argv: list[str] | None = None) -> int:
             return _migrate(settings)
         if args.command == "status":
             return _status(settings)
+        if args.command == "check":
+            from vizteh_bot.checks.run import check_command
+
+            return check_command(settings, args.form or settings.form_file)
         return _run(settings)
     except KeyboardInterrupt:
         return 0
@@ -66,23 +80,38 @@ def _migrate(settings: Settings) -> int:
 
 
 def _run(settings: Settings) -> int:
-    from aiogram.exceptions import TelegramNetworkError, TelegramUnauthorizedError
+    from aiogram.exceptions import TelegramUnauthorizedError
 
-    from vizteh_bot.app.application import Application
     from vizteh_bot.app.supervisor import TaskKeepsCrashing
-    from vizteh_bot.migrations import apply_migrations_in_child
 
     try:
-        asyncio.run(Application(settings, migrate=apply_migrations_in_child).run())
+        return asyncio.run(_checked_run(settings))
     except TelegramUnauthorizedError:
-        logger.error("Telegram rejects TOKEN: check it with @BotFather")
-        return 1
-    except TelegramNetworkError as error:
-        logger.error("Cannot reach Telegram at TELEGRAM_API_URL: %s", error.message)
-        return 1
+        # The token was revoked after the start-up checks passed.
+        logger.error("Telegram refuses TOKEN: get a valid one from @BotFather (/token)")
+        return 2
     except TaskKeepsCrashing as error:
         logger.error("Stopped: %s (see the tracebacks above)", error)
         return 1
+
+
+async def _checked_run(settings: Settings) -> int:
+    """The start-up checks, then the bot; the checks use the bot's own Bot and Database."""
+    from vizteh_bot.app.application import Application
+    from vizteh_bot.checks.run import CONFIG_ERROR, check_at_start
+    from vizteh_bot.forms.loader import FormFileError
+    from vizteh_bot.migrations import apply_migrations_in_child
+
+    try:
+        app = Application(settings, migrate=apply_migrations_in_child)
+    except FormFileError:
+        # The checks say what is wrong with it, and with whatever else.
+        return await check_at_start(settings) or CONFIG_ERROR
+    code = await check_at_start(settings, bot=app.bot, database=app.database)
+    if code is not None:
+        await app.close()
+        return code
+    await app.run()
     return 0
 
 
