@@ -1,4 +1,5 @@
-"""The real bot as a separate process, for crash, restart and shutdown tests."""
+"""The real bot as a separate process, for crash, restart and shutdown tests, and the
+`vizteh-bot` command run to its end (start-up checks, `check`)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -90,3 +92,46 @@ class BotProcess:
         if self._process is not None and self._process.poll() is None:
             self._process.kill()
             self._process.wait(10)
+
+
+@dataclass
+class Run:
+    """A finished `vizteh-bot` command: its exit code, stdout and stderr."""
+
+    code: int
+    out: str
+    err: str
+
+    def lines(self) -> list[str]:
+        """The one-line messages the bot printed (log lines have a time stamp before)."""
+        return [line for line in self.err.splitlines() if line.startswith("vizteh-bot: ")]
+
+
+async def run_cli(
+    env: dict[str, str], *args: str, cwd: Path, until_polling: FakeBotAPI | None = None
+) -> Run:
+    """Run the command to its end; with `until_polling`, until it polls, then stop it."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "vizteh_bot", *args, env=env, cwd=cwd,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        if until_polling is not None:
+            await until_polling.wait_for_call(lambda c: c.method == "getUpdates", timeout=30)
+            process.send_signal(signal.SIGTERM)
+        out, err = await asyncio.wait_for(process.communicate(), 60)
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    return Run(process.returncode or 0, out.decode(), err.decode())
+
+
+def described(database: dict[str, Any]) -> str:
+    """The database as the start-up checks name it."""
+    if "db_host" in database:
+        return (
+            f"PostgreSQL at {database['db_host']}:{database['db_port']}, "
+            f"database {database['db_name']} as {database['db_user']}"
+        )
+    return f"SQLite file {database['sqlite_path']}"
