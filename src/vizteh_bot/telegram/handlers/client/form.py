@@ -133,12 +133,7 @@ async def answer_entered(message: Message, state: FSMContext, texts: Texts, form
         # The form file changed under this client: go on with what the form asks now.
         await ask_next(message, state, texts, form, None)
         return
-    try:
-        value = field.clean(message.text or "")
-    except InvalidInput as error:
-        await explain(message, texts, field, error)
-        return
-    await accept(message, state, texts, form, field, value)
+    await _take(message, state, texts, form, field, message.text or "")
 
 
 async def phone_shared(message: Message, state: FSMContext, texts: Texts, form: Form) -> None:
@@ -154,12 +149,19 @@ async def phone_shared(message: Message, state: FSMContext, texts: Texts, form: 
             texts("error-contact-not-own", button=texts("form-button-share-phone"))
         )
         return
+    await _take(message, state, texts, form, field, contact.phone_number)
+
+
+async def _take(
+    message: Message, state: FSMContext, texts: Texts, form: Form, field: FormField, raw: str
+) -> None:
+    """The answer if it passes the field's rule; else the reason, and the question stays."""
     try:
-        phone = field.clean(contact.phone_number)
+        value = field.clean(raw)
     except InvalidInput as error:
         await explain(message, texts, field, error)
         return
-    await accept(message, state, texts, form, field, phone)
+    await accept(message, state, texts, form, field, value)
 
 
 async def skip_entered(message: Message, state: FSMContext, texts: Texts, form: Form) -> None:
