@@ -191,3 +191,36 @@ async def test_telegram_refusing_getupdates_for_a_while_costs_no_update_twice(
     assert len(handled) == 1
     assert "crashed" not in caplog.text
     assert len(api.calls_for("sendMessage", chat_id=client.chat_id)) == 1
+
+
+async def test_the_last_answer_delivered_again_after_a_crash_leaves_send_working(
+    start_bot: Callable[..., Any],
+    api: FakeBotAPI,
+    client: TelegramUser,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Killed after the last answer was handled, before the ledger held it: Telegram brings
+    the answer again and the summary comes again, but Send on the first summary, which
+    the client may have pressed meanwhile, still sends."""
+    caplog.set_level(logging.INFO, logger="vizteh_bot.telegram.replay")
+    first = await start_bot()
+    await open_form(client)
+    await client.send("Анна")
+    await client.send("+7 916 123-45-67")
+    answer = text_update(client.user, "Нужен сайт", message_id=api.next_message_id(client.chat_id))
+    update_id = client.put(answer)
+    summary = await client.expect()
+    await first.stop()
+    await first.execute("DELETE FROM update_ledger")  # the crash came before it was written
+
+    second = await start_bot()
+    api.put_update_raw({**answer, "update_id": update_id})
+    again = await client.expect()
+    assert again.text == summary.text
+    assert any("came again" in r.getMessage() for r in caplog.records)
+
+    reply = await client.click("✅ Отправить", summary)
+    assert reply.params.get("text") == "Отправляем…"
+    assert await second.rows("SELECT name, phone, text FROM tickets") == [
+        {"name": "Анна", "phone": "+79161234567", "text": "Нужен сайт"}
+    ]

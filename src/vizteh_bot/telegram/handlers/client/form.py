@@ -68,11 +68,17 @@ async def ask_field(message: Message, state: FSMContext, texts: Texts, field: Fo
     await message.answer(field.question(texts.locale), reply_markup=markup)
 
 
-async def show_summary(message: Message, state: FSMContext, texts: Texts, form: Form) -> None:
+async def show_summary(
+    message: Message, state: FSMContext, texts: Texts, form: Form, *, again: bool = False
+) -> None:
     await state.set_state(TicketForm.confirming)
+    data = await state.get_data()
+    key = data.get("summary_key") if again else None
     # Only this summary's Send counts; older ones (before a "back") are stale. Stored
     # before it is shown, so it holds even if the summary goes out later via the outbox.
-    data = await state.update_data(summary_key=uuid.uuid4().hex[:8], editing=False)
+    # Shown again with the same answers, it keeps its key: the Send on the first copy,
+    # which the client may already have pressed, still counts.
+    data = await state.update_data(summary_key=key or uuid.uuid4().hex[:8], editing=False)
     keyboard = keyboards.confirmation(texts, str(data["form_id"]), data["summary_key"])
     summary = form_summary(texts, form_lines(form, answers_of(data), texts.locale))
     await message.answer(summary, reply_markup=keyboard)
@@ -101,7 +107,7 @@ async def ask_again(message: Message, state: FSMContext, texts: Texts, form: For
     have gone out: Telegram delivered the answer again after a crash)."""
     current = await state.get_state()
     if current == TicketForm.confirming.state:
-        await show_summary(message, state, texts, form)
+        await show_summary(message, state, texts, form, again=True)
     elif (field := await current_field(state, form)) is not None:
         await ask_field(message, state, texts, field)
 
