@@ -22,10 +22,12 @@ class WriteLock:
     """Another program's write transaction on the SQLite file, held from a thread of its own
     (the bot blocks the event loop this test shares with it)."""
 
-    def __init__(self, path: Path, seconds: float) -> None:
+    def __init__(self, path: Path, seconds: float, *, until_exit: bool = False) -> None:
         self._path = path
         self._seconds = seconds
+        self._until_exit = until_exit
         self._held = threading.Event()
+        self._released = threading.Event()
         self.released_at = 0.0
         self._thread = threading.Thread(target=self._hold, daemon=True)
 
@@ -35,6 +37,8 @@ class WriteLock:
         return self
 
     def __exit__(self, *_: object) -> None:
+        if self._until_exit:
+            self._released.set()
         self._thread.join(self._seconds + 5)
 
     def _hold(self) -> None:
@@ -42,7 +46,7 @@ class WriteLock:
         try:
             connection.execute("BEGIN IMMEDIATE")
             self._held.set()
-            time.sleep(self._seconds)
+            self._released.wait(self._seconds)
             self.released_at = time.monotonic()
             connection.execute("COMMIT")
         finally:
@@ -51,12 +55,12 @@ class WriteLock:
 
 @contextlib.asynccontextmanager
 async def table_locked(
-    database: dict[str, Any], table: str, seconds: float
+    database: dict[str, Any], table: str, seconds: float, *, until_exit: bool = False
 ) -> AsyncIterator[None]:
-    """`table` locked against the bot: on SQLite for `seconds`, on PostgreSQL until the
-    block ends."""
+    """`table` locked against the bot: on SQLite for `seconds` (with `until_exit`, until the
+    block ends if that is sooner), on PostgreSQL until the block ends."""
     if "sqlite_path" in database:
-        with WriteLock(database["sqlite_path"], seconds):
+        with WriteLock(database["sqlite_path"], seconds, until_exit=until_exit):
             yield
         return
     connection = await asyncpg.connect(
