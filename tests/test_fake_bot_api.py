@@ -35,16 +35,39 @@ from aiogram.types import (
     InlineKeyboardMarkup,
     KeyboardButton,
     Message,
+    MessageEntity,
     MessageId,
+    ReactionTypeCustomEmoji,
+    ReactionTypeEmoji,
+    ReactionTypeUnion,
     ReplyKeyboardMarkup,
+    ReplyParameters,
     Update,
 )
 from pydantic import ValidationError
 
-from support.fake_bot_api import ApiCall, FakeBotAPI, Fault, FaultSpec, RealisticRateLimiter
+from support.fake_bot_api import (
+    REPLY_METHODS,
+    STANDARD_REACTIONS,
+    ApiCall,
+    FakeBotAPI,
+    Fault,
+    FaultSpec,
+    RealisticRateLimiter,
+)
+from support.fake_messages import (
+    CAPTION_KINDS,
+    MESSAGE_KINDS,
+    album_updates_of,
+    edited_message_update,
+    media_update,
+)
 from support.fake_objects import (
+    BOT_USER,
     callback_query_update,
+    chat_dict,
     forwarded_text_update,
+    new_media_group_id,
     photo_update,
     render_html,
     text_update,
@@ -757,6 +780,315 @@ async def test_raw_json_update_is_delivered_as_given(api: FakeBotAPI, bot: Bot) 
     assert stored is not None
     assert stored["entities"] == "not a list"
     assert [u.update_id for u in await bot.get_updates(offset=52)] == []
+
+
+# ------------------------------------------------------------------------- the relay
+
+
+async def _raw(api: FakeBotAPI, method: str, params: dict[str, Any]) -> dict[str, Any]:
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(f"{api.url}/bot123456:TEST/{method}", json=params) as response,
+    ):
+        answer: dict[str, Any] = await response.json()
+        return answer
+
+
+def _plain(entities: list[MessageEntity] | None) -> list[dict[str, Any]]:
+    return [entity.model_dump(exclude_none=True) for entity in entities or []]
+
+
+def _stored(api: FakeBotAPI, chat_id: int, message_id: int) -> dict[str, Any]:
+    message = api.get_message(chat_id, message_id)
+    assert message is not None, f"no message {message_id} in {chat_id}"
+    return message
+
+
+def _reaction(emoji: str) -> list[ReactionTypeUnion]:
+    return [ReactionTypeEmoji(emoji=emoji)]
+
+
+def _put(api: FakeBotAPI, kind: str, chat: int = USER, **fields: Any) -> int:
+    """A message of ``kind`` from the client in ``chat``; returns its id."""
+    message_id = api.next_message_id(chat)
+    api.put_update(media_update(user_dict(USER), kind, message_id=message_id, chat=chat, **fields))
+    return message_id
+
+
+async def test_copy_message_replaces_the_caption(api: FakeBotAPI, bot: Bot) -> None:
+    photo = _put(api, "photo", caption="фото", media_group_id=new_media_group_id())
+    text = _put(api, "text", text="просто текст")
+    bold = [MessageEntity(type="bold", offset=0, length=5)]
+
+    html = await bot.copy_message(GROUP, USER, photo, caption="Н<b>овая</b>", parse_mode="HTML")
+    copied = _stored(api, GROUP, html.message_id)
+    assert (copied["caption"], "media_group_id" in copied) == ("Новая", False)  # no album
+    entities = await bot.copy_message(GROUP, USER, photo, caption="Жирно", caption_entities=bold)
+    copied = _stored(api, GROUP, entities.message_id)
+    assert copied["caption_entities"] == [{"type": "bold", "offset": 0, "length": 5}]
+    kept = await bot.copy_message(GROUP, USER, photo)
+    assert _stored(api, GROUP, kept.message_id)["caption"] == "фото"
+    # An empty caption removes it (aiogram leaves "" out of a request: send it raw).
+    params = {"chat_id": GROUP, "from_chat_id": USER, "message_id": photo, "caption": ""}
+    removed = (await _raw(api, "copyMessage", params))["result"]["message_id"]
+    assert "caption" not in _stored(api, GROUP, removed)
+    of_text = await bot.copy_message(GROUP, USER, text, caption="не к месту")
+    copied = _stored(api, GROUP, of_text.message_id)
+    assert (copied["text"], "caption" in copied) == ("просто текст", False)
+    assert await bot.copy_message(GROUP, USER, photo, caption="😀" * 512)  # 1024 UTF-16 units
+
+    with pytest.raises(TelegramBadRequest, match="message caption is too long"):
+        await bot.copy_message(GROUP, USER, photo, caption="😀" * 512 + "!")
+    with pytest.raises(TelegramBadRequest, match="ends after the end of the text at UTF-16"):
+        await bot.copy_message(GROUP, USER, photo, caption="Жирн", caption_entities=bold)
+    missing = ReplyParameters(message_id=999)
+    with pytest.raises(TelegramBadRequest, match="message to be replied not found"):
+        await bot.copy_message(GROUP, USER, photo, reply_parameters=missing)
+    lenient = ReplyParameters(message_id=999, allow_sending_without_reply=True)
+    unreplied = await bot.copy_message(GROUP, USER, photo, reply_parameters=lenient)
+    assert "reply_to_message" not in _stored(api, GROUP, unreplied.message_id)
+
+
+async def test_copy_messages_keeps_albums_and_skips_missing(api: FakeBotAPI, bot: Bot) -> None:
+    album = new_media_group_id()
+    photos = [_put(api, "photo", media_group_id=album, caption="альбом")]
+    photos += [_put(api, "photo", media_group_id=album) for _ in range(2)]
+    voice = _put(api, "voice", caption="голос")
+
+    copied = await bot.copy_messages(GROUP, USER, [*photos, voice, 999], protect_content=True)
+    assert all(isinstance(item, MessageId) for item in copied)
+    stored = [_stored(api, GROUP, item.message_id) for item in copied]
+    assert len(stored) == 4  # 999 is skipped
+    groups = [message.get("media_group_id") for message in stored]
+    assert groups[0] == groups[1] == groups[2] not in (None, album)  # one new album
+    assert groups[3] is None
+    assert [m.get("caption") for m in stored] == ["альбом", None, None, "голос"]
+    assert all(m["has_protected_content"] for m in stored)
+    assert api.calls[-1].result == [{"message_id": m["message_id"]} for m in stored]
+    assert api.sent_to(GROUP) == [api.calls[-1]]
+
+    again = await bot.copy_messages(GROUP, USER, [photos[0], voice], remove_caption=True)
+    stored = [_stored(api, GROUP, item.message_id) for item in again]
+    assert [("caption" in m, "media_group_id" in m) for m in stored] == [(False, False)] * 2
+    documents = [_put(api, "document"), _put(api, "document")]
+    pair = [
+        _stored(api, GROUP, i.message_id) for i in await bot.copy_messages(GROUP, USER, documents)
+    ]
+    assert pair[0]["media_group_id"] == pair[1]["media_group_id"]  # TDLib groups documents
+
+    order = "Bad Request: message identifiers must be in a strictly increasing order"
+    for ids, error in [
+        ([voice, photos[0]], order),
+        ([photos[0], 999, photos[0]], order),
+        ([997, 998], "Bad Request: there are no messages to forward"),
+        ([], "Bad Request: message identifiers are not specified"),
+        (list(range(1, 102)), "Bad Request: too many message identifiers specified"),
+        ([0], "Bad Request: invalid message identifier specified"),
+    ]:
+        with pytest.raises(TelegramBadRequest) as raised:
+            await bot.copy_messages(GROUP, USER, ids)
+        assert raised.value.message == error
+
+    api.rate_limiter = RealisticRateLimiter()
+    for number in range(18):
+        await bot.send_message(GROUP, f"сообщение {number}")
+    with pytest.raises(TelegramRetryAfter):  # three copies count three: two are left
+        await bot.copy_messages(GROUP, USER, photos)
+    assert len(await bot.copy_messages(GROUP, USER, photos[:2])) == 2
+    api.rate_limiter = None
+    api.mute_bot(GROUP)
+    with pytest.raises(TelegramBadRequest, match="not enough rights"):
+        await bot.copy_messages(GROUP, USER, photos)
+
+
+async def test_set_message_reaction(api: FakeBotAPI, bot: Bot) -> None:
+    assert len(STANDARD_REACTIONS) == 73
+    assert "setMessageReaction" not in REPLY_METHODS
+    message_id = _put(api, "text", text="спасибо")
+    ok, fire, like, smile, heart = map(_reaction, ("👌", "🔥", "👍", "🙂", "❤️"))
+    assert await bot.set_message_reaction(USER, message_id, ok, is_big=True) is True
+    assert api.reactions(USER, message_id) == ["👌"]
+    assert await bot.set_message_reaction(USER, message_id, []) is True
+    assert api.reactions(USER, message_id) == []
+
+    custom: list[ReactionTypeUnion] = [ReactionTypeCustomEmoji(custom_emoji_id="5368324170")]
+    for reaction, error in [
+        (smile, "Bad Request: REACTION_INVALID"),
+        (heart, "Bad Request: REACTION_INVALID"),  # "❤" + U+FE0F is not the standard "❤"
+        (custom, "Bad Request: REACTION_INVALID"),
+        ([*ok, *fire], "Bad Request: REACTIONS_TOO_MANY"),
+    ]:
+        with pytest.raises(TelegramBadRequest) as raised:
+            await bot.set_message_reaction(USER, message_id, reaction)
+        assert raised.value.message == error
+    with pytest.raises(TelegramBadRequest) as raised:
+        await bot.set_message_reaction(USER, 999, ok)
+    assert raised.value.message == "Bad Request: message to react not found"
+    bad_type = {"chat_id": USER, "message_id": message_id, "reaction": [{"type": "paid"}]}
+    assert (await _raw(api, "setMessageReaction", bad_type))["description"] == (
+        "Bad Request: can't parse ReactionType: invalid reaction type specified"
+    )
+
+    card = await bot.send_message(GROUP, "Заявка №7")
+    api.restrict_reactions(GROUP, ["👍"])
+    available = (await bot.get_chat(GROUP)).available_reactions or []
+    assert [reaction.model_dump(mode="json") for reaction in available] == [
+        {"type": "emoji", "emoji": "👍"}
+    ]
+    with pytest.raises(TelegramBadRequest, match="REACTION_INVALID"):
+        await bot.set_message_reaction(GROUP, card.message_id, ok)
+    assert await bot.set_message_reaction(GROUP, card.message_id, like)
+    api.restrict_reactions(GROUP, [])
+    with pytest.raises(TelegramBadRequest, match="REACTION_INVALID"):
+        await bot.set_message_reaction(GROUP, card.message_id, like)
+    api.restrict_reactions(GROUP, None)
+    assert (await bot.get_chat(GROUP)).available_reactions is None
+    assert await bot.set_message_reaction(GROUP, card.message_id, fire)
+    assert api.reactions(GROUP, card.message_id) == ["🔥"]
+    assert "🔥" not in str(api.get_message(GROUP, card.message_id))  # not part of the Message
+    await bot.delete_message(GROUP, card.message_id)
+    assert api.reactions(GROUP, card.message_id) == []
+    with pytest.raises(ValueError, match="not standard"):
+        api.restrict_reactions(GROUP, ["🙂"])
+
+
+async def test_entities_are_checked_and_kept(api: FakeBotAPI, bot: Bot) -> None:
+    def entity(kind: str, offset: int, length: int, **extra: Any) -> dict[str, Any]:
+        return {"type": kind, "offset": offset, "length": length, **extra}
+
+    bold = [MessageEntity(type="bold", offset=0, length=6)]
+    sent = await bot.send_message(USER, "Привет, мир", entities=bold)
+    assert _plain(sent.entities) == [entity("bold", 0, 6)]
+    assert _stored(api, USER, sent.message_id)["entities"] == [entity("bold", 0, 6)]
+    link = entity("text_link", 3, 2, url="https://example.org")  # "😀" is 2 UTF-16 units
+    answer = await _raw(
+        api, "sendMessage",
+        {"chat_id": USER, "text": "😀 ok", "entities": [link, entity("italic", 0, 0)]},
+    )  # fmt: skip
+    assert answer["result"]["entities"] == [link]  # the empty entity is dropped
+    html = await bot.send_message(USER, "<b>Жирный</b>", parse_mode="HTML", entities=bold)
+    assert (html.text, html.entities) == ("Жирный", None)  # a parse_mode wins
+
+    ends = "entity beginning at UTF-16 offset 3 ends after the end of the text at UTF-16 offset 6"
+    for entities, error in [
+        ([entity("bold", 3, 3)], ends),
+        ([entity("bold", 9, 1)], "entity begins after the end of the text at UTF-16 offset 9"),
+        ([entity("bold", -1, 1)], "receive an entity with incorrect offset -1"),
+        ([entity("bold", 0, -2)], "receive an entity with incorrect length -2"),
+        ([entity("shiny", 0, 1)], "can't parse MessageEntity: Unsupported type specified"),
+        ([entity("text_link", 0, 1)], "can't parse MessageEntity: Can't find field \"url\""),
+        (
+            [{"type": "bold", "length": 1}],
+            "can't parse MessageEntity: Can't find field \"offset\"",
+        ),
+    ]:
+        params = {"chat_id": USER, "text": "😀 ok", "entities": entities}
+        assert (await _raw(api, "sendMessage", params))["description"] == f"Bad Request: {error}"
+
+    italic = [MessageEntity(type="italic", offset=0, length=4)]
+    where: dict[str, Any] = {"chat_id": USER, "message_id": sent.message_id}
+    edited = await bot.edit_message_text("Пока, мир", entities=italic, **where)
+    assert isinstance(edited, Message)
+    assert _plain(edited.entities) == [entity("italic", 0, 4)]
+    plain = await bot.edit_message_text("Пока, мир", **where)  # the entities go: modified
+    assert isinstance(plain, Message)
+    assert plain.entities is None
+    with pytest.raises(TelegramBadRequest, match="ends after the end of the text"):
+        await bot.edit_message_text("Пока", entities=bold, **where)
+
+    underline = [MessageEntity(type="underline", offset=0, length=5)]
+    photo = await bot.send_photo(USER, "AgACphoto", caption="Схема", caption_entities=underline)
+    assert _plain(photo.caption_entities) == [entity("underline", 0, 5)]
+    where = {"chat_id": USER, "message_id": photo.message_id}
+    code = [MessageEntity(type="code", offset=6, length=1)]
+    recaptioned = await bot.edit_message_caption(caption="Схема 2", caption_entities=code, **where)
+    assert isinstance(recaptioned, Message)
+    assert _plain(recaptioned.caption_entities) == [entity("code", 6, 1)]
+    wrong = [MessageEntity(type="code", offset=-1, length=1)]
+    with pytest.raises(TelegramBadRequest, match="incorrect offset -1"):
+        await bot.edit_message_caption(caption="x", caption_entities=wrong, **where)
+
+
+def test_user_messages_of_every_kind_parse() -> None:
+    anna, group = user_dict(USER), chat_dict(GROUP)
+    card = text_update(BOT_USER, "Заявка", message_id=5, chat_id=GROUP)["message"]
+    card["reply_to_message"] = {"message_id": 1, "chat": group, "date": 0}
+    for kind in MESSAGE_KINDS:
+        fields: dict[str, Any] = {}
+        if kind == "text":
+            fields = {"text": "текст", "entities": [{"type": "bold", "offset": 0, "length": 5}]}
+        if kind in CAPTION_KINDS:
+            caption_entities = [{"type": "italic", "offset": 0, "length": 3}]
+            fields = {"caption": "подпись", "caption_entities": caption_entities}
+        built = media_update(anna, kind, message_id=7, chat=group, reply_to=card, **fields)
+        message = Update.model_validate({**built, "update_id": 1}).message
+        assert message is not None
+        assert (message.content_type, message.chat.type) == (kind, "supergroup")
+        assert message.reply_to_message is not None
+        assert message.reply_to_message.reply_to_message is None  # one level, as Telegram
+    assert media_update(anna, "animation", message_id=1)["message"]["document"]  # as Telegram
+
+    updates = album_updates_of(anna, ["photo", "video"], first_message_id=3, caption="два")
+    [group_id] = {update["message"]["media_group_id"] for update in updates}
+    assert [update["message"].get("caption") for update in updates] == ["два", None]
+    edited = Update.model_validate(
+        edited_message_update(updates[0]["message"], caption="", update_id=2)
+    ).edited_message
+    assert edited is not None
+    assert (edited.caption, edited.media_group_id) == (None, group_id)
+    assert edited.edit_date is not None
+    for bad, why in (
+        (lambda: media_update(anna, "sticker", message_id=1, caption="нет"), "no caption"),
+        (lambda: media_update(anna, "voice", message_id=1, media_group_id="1"), "album"),
+        (lambda: media_update(anna, "hologram", message_id=1), "unknown message kind"),
+        (lambda: album_updates_of(anna, ["photo", "audio"], first_message_id=1), "not group"),
+        (lambda: edited_message_update(updates[1]["message"], text="нет"), "only a text"),
+    ):
+        with pytest.raises(ValueError, match=why):
+            bad()
+
+
+async def test_relay_helpers_send_without_waiting(api: FakeBotAPI, bot: Bot) -> None:
+    anna = TelegramUser(api, USER, "Анна")
+    bold = [{"type": "bold", "offset": 0, "length": 6}]
+    first = anna.send_text_nowait("Привет, нужна помощь", entities=bold)
+    voice = anna.send_media_nowait("voice", caption="послушайте")
+    album = anna.send_album_nowait(["photo", "video", "photo"], caption="вот")
+    updates = await bot.get_updates()
+    assert [update.update_id for update in updates] == [first, voice, *album]  # one batch
+    messages = [update.message for update in updates if update.message is not None]
+    assert [m.content_type for m in messages] == ["text", "voice", "photo", "video", "photo"]
+    assert _plain(messages[0].entities) == bold
+    assert anna.own_message_ids == [m.message_id for m in messages] == [1, 2, 3, 4, 5]
+
+    edit = anna.edit_nowait(1, text="Привет, уже не нужна")
+    [update] = await bot.get_updates(offset=album[-1] + 1)
+    assert update.update_id == edit
+    assert update.edited_message is not None
+    assert update.edited_message.text == "Привет, уже не нужна"
+    assert update.edited_message.entities is None
+    assert _stored(api, USER, 1)["text"] == "Привет, уже не нужна"
+
+    card = await bot.send_message(GROUP, "Заявка №1 от Анны")
+    oleg = ManagerChat(api, 777, "Олег")
+    ivan = oleg.as_manager(778, "Иван")
+    card_dict = api.get_message(GROUP, card.message_id)
+    document = ivan.send_media_nowait("document", caption="инструкция", reply_to=card_dict)
+    text = oleg.send_text_nowait("Сейчас посмотрим", reply_to=card.message_id)
+    updates = await bot.get_updates(offset=edit + 1)
+    assert [update.update_id for update in updates] == [document, text]
+    messages = [update.message for update in updates if update.message is not None]
+    senders = [(m.chat.id, m.from_user.id if m.from_user else None) for m in messages]
+    assert senders == [(GROUP, 778), (GROUP, 777)]
+    assert all(
+        m.reply_to_message and m.reply_to_message.message_id == card.message_id for m in messages
+    )
+    copied = await bot.copy_message(USER, GROUP, ivan.own_message_ids[-1])
+    assert _stored(api, USER, copied.message_id)["caption"] == "инструкция"
+    oleg.edit_nowait(oleg.own_message_ids[-1], text="Уже посмотрели")
+    assert _stored(api, GROUP, oleg.own_message_ids[-1])["text"] == "Уже посмотрели"
+    with pytest.raises(AssertionError, match="has no message"):
+        oleg.edit_nowait(ivan.own_message_ids[-1], caption="чужое")
 
 
 # ---------------------------------------------------------------------------- postgres

@@ -5,7 +5,8 @@ methods the helpdesk bot uses with realistic objects, keeps the messages it "sen
 and callback queries behave like Telegram's, serves long polling from a queue filled with
 ``put_update``, records every call in ``calls`` and can fail calls on demand (``inject``,
 ``unreachable_chats``, ``blocked_chats``, ``muted_chats``, ``remove_bot``, ``revoked_tokens``,
-``rate_limiter``).
+``rate_limiter``).  Relay methods (copyMessages, setMessageReaction) are in :mod:`fake_relay`;
+``restrict_reactions`` and ``reactions`` control and read the bot's reactions.
 
 The bot is a member of every group unless the test says otherwise: ``remove_bot`` and
 ``mute_bot`` change what ``getChatMember`` answers for it, and what its messages meet.
@@ -41,12 +42,14 @@ from support.fake_faults import (
     unparseable,
 )
 from support.fake_objects import BOT_ID, BOT_USER, chat_member_dict
+from support.fake_relay import STANDARD_REACTIONS, ReactionControls, RelayMethods, messages_sent
 
 __all__ = [
     "CANONICAL_METHODS",
     "EDIT_METHODS",
     "REPLY_METHODS",
     "SEND_METHODS",
+    "STANDARD_REACTIONS",
     "ApiCall",
     "ApiError",
     "FakeBotAPI",
@@ -68,7 +71,7 @@ def _api_error(spec: FaultSpec) -> ApiError:
     return ApiError(spec.status, spec.description, spec.parameters)
 
 
-class FakeBotAPI(CallLog):
+class FakeBotAPI(CallLog, ReactionControls):
     def __init__(self) -> None:
         super().__init__()
         self.chats = ChatState()
@@ -97,6 +100,7 @@ class FakeBotAPI(CallLog):
         }
         self._handlers: dict[str, Callable[[Json], Any]] = {
             **self.chats.handlers(),
+            **RelayMethods(self.chats).handlers(),
             "deleteWebhook": self._delete_webhook,
             "setWebhook": self._set_webhook,
             "getWebhookInfo": lambda _: {
@@ -300,7 +304,9 @@ class FakeBotAPI(CallLog):
                 raise ApiError.bad(f"{call.method} is not implemented by FakeBotAPI")
             raise ApiError(404, "Not Found")
         if self.rate_limiter is not None and call.method in REPLY_METHODS:
-            retry_after = self.rate_limiter.acquire(call.chat_id)
+            retry_after = self.rate_limiter.acquire(
+                call.chat_id, messages_sent(call.method, call.params)
+            )
             if retry_after is not None:
                 call.fault = "rate_limited"
                 raise _api_error(Fault.too_many_requests(retry_after))

@@ -4,6 +4,7 @@
 message_id)``), the users seen, per-chat message id counters and open callback queries, and
 implements the message methods (send*, copy/forward, edit*, delete, answerCallbackQuery) the
 way Telegram answers them, raising :class:`ApiError` where Telegram returns an error.
+copyMessages and setMessageReaction are in :mod:`fake_relay`.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from functools import partial
 from typing import Any
 
 from support.fake_objects import BOT_ID, BOT_USER, chat_dict, media_object, message_dict
-from support.fake_text import EntityParseError, render_html, utf16_len
+from support.fake_text import EntityError, EntityParseError, check_entities, render_html, utf16_len
 
 Json = dict[str, Any]
 
@@ -30,7 +31,9 @@ MEDIA_METHODS = {
     "sendAnimation": "animation",
     "sendVideoNote": "video_note",
 }
-SEND_METHODS = frozenset({"sendMessage", *MEDIA_METHODS, "copyMessage", "forwardMessage"})
+SEND_METHODS = frozenset(
+    {"sendMessage", *MEDIA_METHODS, "copyMessage", "copyMessages", "forwardMessage"}
+)
 EDIT_METHODS = frozenset({"editMessageText", "editMessageCaption", "editMessageReplyMarkup"})
 REPLY_METHODS = SEND_METHODS | EDIT_METHODS
 """Methods that show the user something new (these are the rate-limited ones)."""
@@ -39,6 +42,8 @@ _CONTENT_KEYS = (
     *("text", "entities", "caption", "caption_entities", "contact", "location"),
     *MEDIA_METHODS.values(),
 )
+"""What a copy takes from its source (not ``media_group_id``: a single copy is no album)."""
+CAPTION_KINDS = frozenset({"photo", "document", "video", "voice", "audio", "animation"})
 _NOT_MODIFIED = (
     "message is not modified: specified new message content and reply markup are exactly "
     "the same as a current content and reply markup of the message"
@@ -74,6 +79,10 @@ class ChatState:
         self.query_times: dict[str, float] = {}
         """Callback query id -> ``time.monotonic()`` when its update was first queued."""
         self.callback_answer_timeout = 15.0
+        self.reaction_limits: dict[int, list[str]] = {}
+        """Chat id -> the only emoji reactions allowed there (absent: all standard ones)."""
+        self.bot_reactions: dict[tuple[int, int], list[str]] = {}
+        """``(chat_id, message_id)`` -> emoji the bot reacted to the message with."""
         self._next_message_ids: dict[int, int] = {}
 
     def handlers(self) -> dict[str, Callable[[Json], Any]]:
@@ -138,12 +147,15 @@ class ChatState:
         gifts = dict.fromkeys(
             ("unlimited_gifts", "limited_gifts", "unique_gifts", "premium_subscription"), False
         )
-        return {
+        chat = {
             **chat_dict(chat_id, self.users.get(chat_id)),
             "accent_color_id": 0,
             "max_reaction_count": 11,
             "accepted_gift_types": {**gifts, "gifts_from_channels": False},
         }
+        if (allowed := self.reaction_limits.get(chat_id)) is not None:
+            chat["available_reactions"] = [{"type": "emoji", "emoji": e} for e in allowed]
+        return chat
 
     def _get_file(self, params: Json) -> Json:
         document = media_object("document", str(params.get("file_id", "")))
@@ -154,12 +166,12 @@ class ChatState:
         }
 
     def _send_message(self, params: Json) -> Json:
-        text = _rendered(params, "text")
+        text, entities = _formatted(params, "text", "entities")
         if not text or not text.strip():
             raise ApiError.bad("message text is empty")
         if utf16_len(text) > 4096:
             raise ApiError.bad("message is too long")
-        return self._deliver(params, {"text": text})
+        return self._deliver(params, _with(text=text, entities=entities))
 
     def _send_media(self, kind: str, params: Json) -> Json:
         source = params.get(kind)
@@ -169,9 +181,10 @@ class ChatState:
         if not isinstance(source, str) or source.startswith(("attach://", "http:", "https:")):
             file_id = f"{kind.upper()}_{uuid.uuid4().hex}"
         content: Json = {kind: media_object(kind, file_id)}
-        if (caption := _caption(params)) is not None:
-            content["caption"] = caption
-        return self._deliver(params, content)
+        if kind == "animation":  # Telegram sets both, for backward compatibility
+            content["document"] = media_object("document", file_id)
+        caption, entities = _caption(params)
+        return self._deliver(params, _with(content, caption=caption, caption_entities=entities))
 
     def _copy_message(self, params: Json, *, forward: bool) -> Json:
         source_key = (_require_chat(params, "from_chat_id"), _require_int(params, "message_id"))
@@ -186,9 +199,11 @@ class ChatState:
                 "date": source["date"],
             }
             return self._deliver({"chat_id": params.get("chat_id")}, content)
-        if "caption" in params:
+        if "caption" in params and CAPTION_KINDS & content.keys():
+            caption, entities = _caption(params)  # a text message keeps its text
+            content.pop("caption", None)
             content.pop("caption_entities", None)
-            content["caption"] = _caption(params)
+            content = _with(content, caption=caption, caption_entities=entities)
         return {"message_id": self._deliver(params, content)["message_id"]}
 
     def _deliver(self, params: Json, content: Json) -> Json:
@@ -204,6 +219,8 @@ class ChatState:
             message["reply_to_message"] = reply_to
         if markup := _inline_markup(params):
             message["reply_markup"] = markup
+        if params.get("protect_content") is True:
+            message["has_protected_content"] = True
         self.messages[(chat_id, message["message_id"])] = message
         return copy.deepcopy(message)
 
@@ -234,13 +251,13 @@ class ChatState:
         if method == "editMessageText":
             if "text" not in message:
                 raise ApiError.bad("there is no text in the message to edit")
-            changes["text"] = _rendered(params, "text")
+            changes["text"], changes["entities"] = _formatted(params, "text", "entities")
             if not changes["text"] or not changes["text"].strip():
                 raise ApiError.bad("message text is empty")
         elif method == "editMessageCaption":
             if not any(kind in message for kind in MEDIA_METHODS.values()):
                 raise ApiError.bad("there is no caption in the message to edit")
-            changes["caption"] = _caption(params)
+            changes["caption"], changes["caption_entities"] = _caption(params)
         if all(message.get(k) == v for k, v in changes.items()):
             raise ApiError.bad(_NOT_MODIFIED)
         for k, v in changes.items():
@@ -255,6 +272,7 @@ class ChatState:
         key = (_require_chat(params), _require_int(params, "message_id"))
         if self.messages.pop(key, None) is None:
             raise ApiError.bad("message to delete not found")
+        self.bot_reactions.pop(key, None)
         return True
 
     def _answer_callback_query(self, params: Json) -> bool:
@@ -302,11 +320,28 @@ def _rendered(params: Json, key: str) -> str | None:
     return text
 
 
-def _caption(params: Json) -> str | None:
-    caption = _rendered(params, "caption")
+def _formatted(params: Json, key: str, entities_key: str) -> tuple[str | None, list[Json] | None]:
+    """``params[key]`` as shown and its entities: from parse_mode (HTML: as text only), or
+    else from ``params[entities_key]``, checked as Telegram checks them."""
+    text = _rendered(params, key)
+    if text is None or str(params.get("parse_mode") or "none").lower() != "none":
+        return text, None  # with a parse_mode, Telegram ignores the entities given
+    try:
+        return text, check_entities(text, params.get(entities_key))
+    except EntityError as exc:
+        raise ApiError.bad(str(exc)) from exc
+
+
+def _caption(params: Json) -> tuple[str | None, list[Json] | None]:
+    caption, entities = _formatted(params, "caption", "caption_entities")
     if caption is not None and utf16_len(caption) > 1024:
         raise ApiError.bad("message caption is too long")
-    return caption or None
+    return (caption, entities) if caption else (None, None)
+
+
+def _with(content: Json | None = None, **fields: Any) -> Json:
+    """``content`` plus the ``fields`` that are not None."""
+    return {**(content or {}), **{k: v for k, v in fields.items() if v is not None}}
 
 
 def _inline_markup(params: Json) -> Json | None:

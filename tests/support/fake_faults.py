@@ -172,9 +172,10 @@ class TokenBucket:
         self.tokens = min(self.capacity, self.tokens + (now - self.updated) * self.rate)
         self.updated = now
 
-    def wait_time(self) -> float:
-        """Seconds until one token is available (0 if one is available now)."""
-        missing = 1.0 - self.tokens
+    def wait_time(self, needed: float = 1.0) -> float:
+        """Seconds until ``needed`` tokens are available (0 if they are now); never more than
+        a full bucket is waited for."""
+        missing = min(needed, self.capacity) - self.tokens
         return missing / self.rate if missing > 1e-9 else 0.0
 
 
@@ -212,21 +213,22 @@ class RealisticRateLimiter:
         bucket.refill(now)
         return bucket
 
-    def acquire(self, chat_id: int | None) -> int | None:
-        """Take a token for a message to ``chat_id``.
+    def acquire(self, chat_id: int | None, count: int = 1) -> int | None:
+        """Take a token for each of ``count`` messages to ``chat_id`` (copyMessages sends
+        several at once; more than a bucket holds leave it in debt).
 
-        Returns ``None`` when the message may go out, otherwise the ``retry_after`` seconds to
-        report.  A refused message consumes nothing.
+        Returns ``None`` when the messages may go out, otherwise the ``retry_after`` seconds to
+        report.  A refused call consumes nothing.
         """
         now = self.clock()
         buckets = [self._bucket(None, now)]
         if chat_id is not None:
             buckets.append(self._bucket(chat_id, now))
-        wait = max(bucket.wait_time() for bucket in buckets)
+        wait = max(bucket.wait_time(count) for bucket in buckets)
         if wait > 0:
             return max(1, math.ceil(wait))
         for bucket in buckets:
-            bucket.tokens -= 1.0
+            bucket.tokens -= count
         return None
 
     def reset(self) -> None:

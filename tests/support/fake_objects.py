@@ -4,6 +4,7 @@ Every builder returns a plain ``dict`` shaped the way Telegram serialises it, so
 aiogram's pydantic models accept it.  Update builders leave ``update_id`` out unless it is
 given: ``FakeBotAPI.put_update`` assigns one.  Message ids must be passed explicitly; take
 them from ``FakeBotAPI.next_message_id(chat_id)`` so that they follow the chat's sequence.
+Messages of any kind, albums of them and their edits are built by :mod:`fake_messages`.
 """
 
 from __future__ import annotations
@@ -36,6 +37,12 @@ DEFAULT_DOCUMENT_ID = "BQACAgIAAxkBAAIBamZf_document_default"
 
 _query_ids = itertools.count(5_000_000_000_000_000_001)
 _media_group_ids = itertools.count(13_600_000_000_000_001)
+
+
+def new_media_group_id() -> str:
+    """A fresh ``media_group_id`` (albums users send, and copies of albums)."""
+    return str(next(_media_group_ids))
+
 
 # --------------------------------------------------------------------------- users and chats
 
@@ -276,7 +283,7 @@ def album_updates(
     consecutive ids, a shared ``media_group_id``, one date, the caption on the first only."""
     if not 2 <= count <= 10:
         raise ValueError("an album holds 2 to 10 items")
-    group_id = str(next(_media_group_ids))
+    group_id = new_media_group_id()
     updates = []
     for index in range(count):
         content: dict[str, Any] = {

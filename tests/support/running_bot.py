@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     from vizteh_bot.app.application import Application
     from vizteh_bot.domain.tickets import Ticket
 
-BOT_TOKEN = "123456789:TEST-token-for-the-fake-bot-api-only"
+BOT_TOKEN = "1000000001:TEST-token-for-the-fake-bot-api-only"  # the id is BOT_ID, as getMe says
 
 
 class RunningBot:

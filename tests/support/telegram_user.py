@@ -5,6 +5,10 @@ for the bot's calls addressed to its chat.  It keeps a cursor into ``api.calls``
 action moves the cursor to "now", and each reply returned by ``send*``/``expect`` moves it
 past that reply, so consecutive ``expect()`` calls walk through a multi-call answer
 (e.g. deleteMessage, then sendMessage) in order.
+
+The ``*_nowait`` relay helpers (``send_text_nowait``, ``send_media_nowait``,
+``send_album_nowait``, ``edit_nowait``) send any kind of message, reply or edit without
+waiting for the bot and return update ids.
 """
 
 # Every waiting helper takes a `timeout` deadline on purpose.
@@ -33,14 +37,18 @@ from support.fake_objects import (
     user_dict,
     voice_update,
 )
+from support.fake_user_relay import RelayActions
 
 Json = dict[str, Any]
 MANAGER_CHAT_ID = -1002233445566
 """Default id of the managers' supergroup used by :class:`ManagerChat`."""
 
 
-class TelegramUser:
-    """One person in one chat (their private chat with the bot unless ``chat_id`` is given)."""
+class TelegramUser(RelayActions):
+    """One person in one chat (their private chat with the bot unless ``chat_id`` is given).
+
+    Relay helpers (any kind of message, albums, edits; no waiting) come from
+    :class:`~fake_user_relay.RelayActions`."""
 
     def __init__(
         self,
@@ -64,6 +72,8 @@ class TelegramUser:
             last_name=last_name,
         )
         self.cursor = api.mark()
+        self.own_message_ids: list[int] = []
+        """Ids of the messages this person sent here through this helper, oldest first."""
         self._query_ids: set[str] = set()
 
     # ------------------------------------------------------------------------- writing
@@ -71,6 +81,8 @@ class TelegramUser:
     def put(self, update: Json) -> int:
         """Enqueue an update from this user without waiting; moves the cursor to now."""
         self.cursor = self.api.mark()
+        if isinstance(message := update.get("message"), dict) and "message_id" in message:
+            self.own_message_ids.append(int(message["message_id"]))
         return self.api.put_update(update)
 
     def send_nowait(self, text: str) -> int:
@@ -303,6 +315,15 @@ class ManagerChat(TelegramUser):
         if chat_id >= 0:
             raise ValueError("a group chat id is negative")
         super().__init__(api, user_id, first_name, username, language_code, chat_id)
+
+    def as_manager(
+        self, user_id: int, first_name: str = "Олег", username: str | None = None
+    ) -> ManagerChat:
+        """Another manager in the same group, reading on from this one's cursor."""
+        language = self.user.get("language_code")
+        other = ManagerChat(self.api, user_id, first_name, username, language, self.chat_id)
+        other.cursor = self.cursor
+        return other
 
 
 def _markup(call: ApiCall) -> Json:
