@@ -10,18 +10,12 @@ from typing import Any
 
 from sqlalchemy import text
 
+from support.schema import upgrade
 from vizteh_bot.config import Settings
 from vizteh_bot.db.engine import create_database
 from vizteh_bot.db.uow import Store
-from vizteh_bot.migrations import alembic_config
 from vizteh_bot.telegram.render.cards import manager_message
 from vizteh_bot.texts import Translations
-
-
-def upgrade(settings: Settings, revision: str) -> None:
-    from alembic import command
-
-    command.upgrade(alembic_config(settings.database_url()), revision)  # type: ignore[arg-type]
 
 
 async def test_tickets_of_the_fixed_form_are_carried_over(

@@ -79,6 +79,42 @@ tickets = Table(
     # (domain/tickets.py AnsweredField). `name`, `phone` and `text` copy three of them.
     Column("answers", Text),
     Column("form_fields", Text),
+    # The conversation: when and from whom ("client" or "manager") the last relayed message
+    # came, and how many of the client's wait for a manager's answer.
+    Column("last_message_at", UtcDateTime),
+    Column("last_message_from", String(16)),
+    Column("waiting_messages", Integer, nullable=False, default=0, server_default="0"),
+)
+
+# Each message the bot posted for a request, and what it copies (a relayed message's
+# original): a reply finds its request here, an edit finds its copies.
+message_pairs = Table(
+    "message_pairs",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("ticket_id", Id, ForeignKey("tickets.id", ondelete="CASCADE"), nullable=False),
+    Column("chat_id", BigInteger, nullable=False),
+    Column("message_id", BigInteger, nullable=False),
+    Column("source_chat_id", BigInteger),
+    Column("source_message_id", BigInteger),
+    Column("created_at", UtcDateTime, nullable=False),
+    Index("ix_message_pairs_chat_id_message_id", "chat_id", "message_id"),
+    Index(
+        "ix_message_pairs_source_chat_id_source_message_id", "source_chat_id", "source_message_id"
+    ),
+)
+
+# Managers' internal notes on a request: listed on its card, never sent to the client.
+ticket_notes = Table(
+    "ticket_notes",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("ticket_id", Id, ForeignKey("tickets.id", ondelete="CASCADE"), nullable=False),
+    Column("author_id", BigInteger, nullable=False),
+    Column("author_name", String(256), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Index("ix_ticket_notes_ticket_id", "ticket_id"),
 )
 
 ticket_events = Table(

@@ -10,6 +10,7 @@ from __future__ import annotations
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
 
+from vizteh_bot.db.repositories.conversation import ConversationRepository
 from vizteh_bot.db.repositories.outbox import OutboxRepository
 from vizteh_bot.db.repositories.tickets import TicketRepository
 from vizteh_bot.db.repositories.updates import UpdateLedgerRepository
@@ -23,11 +24,12 @@ if TYPE_CHECKING:
 class UnitOfWork:
     """The repositories, all on `connection`."""
 
-    __slots__ = ("connection", "outbox", "tickets", "updates")
+    __slots__ = ("connection", "conversation", "outbox", "tickets", "updates")
 
     def __init__(self, connection: Connection) -> None:
         self.connection = connection
         self.tickets = TicketRepository(connection)
+        self.conversation = ConversationRepository(connection)
         self.outbox = OutboxRepository(connection)
         self.updates = UpdateLedgerRepository(connection)
 

@@ -69,6 +69,20 @@ LEGACY_FIELDS = (
 
 
 @dataclass(frozen=True, slots=True)
+class Note:
+    """A manager's internal note on a request: never sent to the client."""
+
+    author: str
+    text: str
+    created_at: datetime
+
+
+class Speaker(enum.StrEnum):
+    CLIENT = "client"
+    MANAGER = "manager"
+
+
+@dataclass(frozen=True, slots=True)
 class NewTicket:
     client: Client
     name: str
@@ -94,6 +108,12 @@ class Ticket:
     manager_message_id: int | None = None
     answers: Mapping[str, str | None] = field(default_factory=dict)
     fields: tuple[AnsweredField, ...] = LEGACY_FIELDS
+    # The conversation (see services/conversation.py).
+    last_message_at: datetime | None = None
+    last_message_from: Speaker | None = None
+    waiting_messages: int = 0
+    notes: tuple[Note, ...] = ()
+    client_blocked: bool = False
 
     def shown_answers(self) -> list[tuple[AnsweredField, str | None]]:
         """Each field the client was asked with its answer (None: skipped), in the form's

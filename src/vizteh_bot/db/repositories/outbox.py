@@ -214,6 +214,21 @@ class OutboxRepository:
             .values(locked_until=None)
         )
 
+    async def hold_chat(self, chat_id: int, until: datetime) -> None:
+        """Nothing pending for the chat goes before `until` (what a worker holds already
+        goes as it is)."""
+        now = datetime.now(UTC)
+        await self._connection.execute(
+            update(outbox)
+            .where(
+                outbox.c.chat_id == chat_id,
+                outbox.c.state == PENDING,
+                outbox.c.next_attempt_at < until,
+                or_(outbox.c.locked_until.is_(None), outbox.c.locked_until < now),
+            )
+            .values(next_attempt_at=until)
+        )
+
     async def release(self, message_ids: list[int]) -> None:
         """Let go of claimed messages not tried in this pass (another pass takes them)."""
         if message_ids:

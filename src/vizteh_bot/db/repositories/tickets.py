@@ -13,11 +13,13 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import bindparam, func, insert, select, update
 
 from vizteh_bot.db.models import ticket_events, tickets
+from vizteh_bot.db.repositories.conversation import with_conversation
 from vizteh_bot.domain.tickets import (
     LEGACY_FIELDS,
     AnsweredField,
     Client,
     NewTicket,
+    Speaker,
     Ticket,
     TicketStatus,
 )
@@ -137,7 +139,10 @@ class TicketRepository:
     async def get(self, ticket_id: int) -> Ticket | None:
         """The ticket, or None; raises UnreadableTicket for a row this version cannot read."""
         row = (await self._connection.execute(_BY_ID, {"ticket_id": ticket_id})).first()
-        return None if row is None else to_ticket(row)
+        if row is None:
+            return None
+        [ticket] = await with_conversation(self._connection, [to_ticket(row)])
+        return ticket
 
     async def get_many(self, ticket_ids: list[int]) -> dict[int, Ticket | UnreadableTicket]:
         """Each ticket by id; one that cannot be read is there as its error, not raised,
@@ -150,6 +155,9 @@ class TicketRepository:
                 found[row.id] = to_ticket(row)
             except UnreadableTicket as error:
                 found[row.id] = error
+        readable = [ticket for ticket in found.values() if isinstance(ticket, Ticket)]
+        for ticket in await with_conversation(self._connection, readable):
+            found[ticket.id] = ticket
         return found
 
     async def on_manager_message(self, chat_id: int, message_id: int) -> list[Ticket]:
@@ -162,7 +170,7 @@ class TicketRepository:
             )
             .order_by(tickets.c.id)
         )
-        return [to_ticket(row) for row in rows]
+        return await with_conversation(self._connection, [to_ticket(row) for row in rows])
 
     async def shown_in(self, ticket_ids: list[int], chat_id: int, message_id: int | None) -> None:
         """Remember which message shows these tickets, so status changes edit it."""
@@ -240,7 +248,17 @@ def to_ticket(row: Row[Any]) -> Ticket:
         manager_message_id=values["manager_message_id"],
         answers=_answers(values),
         fields=_fields(values),
+        last_message_at=values.get("last_message_at"),
+        last_message_from=_speaker(values.get("last_message_from")),
+        waiting_messages=int(values.get("waiting_messages") or 0),
     )
+
+
+def _speaker(value: Any) -> Speaker | None:
+    try:
+        return None if value is None else Speaker(value)
+    except ValueError:
+        return None  # written by a newer version: the card just does not say who
 
 
 def _answers(values: Any) -> dict[str, str | None]:
