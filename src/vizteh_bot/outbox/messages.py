@@ -23,6 +23,9 @@ class OutboxKind(enum.StrEnum):
     TEXT = "text"  # a text rendered already (plain or HTML), with a keyboard
     COPY = "copy"  # a copy of a message in another chat (copyMessage)
     DEFERRED_CALL = "deferred_call"  # a direct reply Telegram would not take in time
+    RELAY = "relay"  # a person's message passed on: as text with entities, or a copy
+    RELAY_EDIT = "relay_edit"  # a person edited a relayed message: the copy follows
+    REACTION = "reaction"  # a quiet mark on a person's message; best effort
 
 
 class Audience(enum.StrEnum):
@@ -66,6 +69,47 @@ class CopyPayload(_Payload):
     reply_to_message_id: int | None = None
 
 
+class RelayPayload(_Payload):
+    """One Telegram message of a relay. With `text`, a message of that text and entities;
+    otherwise a copy of `from_chat_id`/`message_id`, its caption replaced when `caption`
+    is set. Copies in a row of one album go out as one album."""
+
+    text: str | None = None
+    entities: list[dict[str, Any]] = []
+    from_chat_id: int | None = None
+    message_id: int | None = None
+    caption: str | None = None
+    caption_entities: list[dict[str, Any]] = []
+    media_group_id: str | None = None
+    reply_to_message_id: int | None = None
+    # The person's message this passes on: its copy is paired with it, for replies and
+    # edits. None for a line the bot adds (a header).
+    source_chat_id: int | None = None
+    source_message_id: int | None = None
+    # Mark the person's message once this is delivered.
+    react: bool = False
+    # Where to say so when it cannot be delivered (a manager's message in their chat).
+    report_chat_id: int | None = None
+    report_message_id: int | None = None
+
+
+class RelayEditPayload(_Payload):
+    """A person edited `source_*`: its copy in this row's chat (found when sent, so an edit
+    made before the copy went out still reaches it) shows the new content."""
+
+    source_chat_id: int
+    source_message_id: int
+    text: str | None = None
+    entities: list[dict[str, Any]] = []
+    caption: str | None = None
+    caption_entities: list[dict[str, Any]] = []
+
+
+class ReactionPayload(_Payload):
+    message_id: int
+    emoji: str
+
+
 class DeferredCallPayload(_Payload):
     method: str
     params: dict[str, Any]
@@ -78,6 +122,9 @@ PAYLOAD_TYPES: dict[OutboxKind, type[_Payload] | None] = {
     OutboxKind.TEXT: TextPayload,
     OutboxKind.COPY: CopyPayload,
     OutboxKind.DEFERRED_CALL: DeferredCallPayload,
+    OutboxKind.RELAY: RelayPayload,
+    OutboxKind.RELAY_EDIT: RelayEditPayload,
+    OutboxKind.REACTION: ReactionPayload,
 }
 
 
@@ -192,3 +239,18 @@ def deferred_call(
 ) -> Outgoing:
     payload = DeferredCallPayload(method=method, params=params)
     return Outgoing(OutboxKind.DEFERRED_CALL, chat_id, audience, payload=payload)
+
+
+def relay(chat_id: int, audience: Audience, ticket_id: int, payload: RelayPayload) -> Outgoing:
+    return Outgoing(OutboxKind.RELAY, chat_id, audience, ticket_id, payload)
+
+
+def relay_edit(
+    chat_id: int, audience: Audience, ticket_id: int, payload: RelayEditPayload
+) -> Outgoing:
+    return Outgoing(OutboxKind.RELAY_EDIT, chat_id, audience, ticket_id, payload)
+
+
+def reaction(chat_id: int, audience: Audience, message_id: int, emoji: str) -> Outgoing:
+    payload = ReactionPayload(message_id=message_id, emoji=emoji)
+    return Outgoing(OutboxKind.REACTION, chat_id, audience, payload=payload)

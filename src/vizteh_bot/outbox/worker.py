@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import html
 import logging
 import random
 from collections import defaultdict
@@ -22,8 +23,15 @@ from sqlalchemy.exc import SQLAlchemyError
 from vizteh_bot.db.repositories.outbox import FAILED, QUARANTINED
 from vizteh_bot.db.repositories.tickets import UnreadableTicket
 from vizteh_bot.domain.tickets import Ticket
+from vizteh_bot.outbox import messages
 from vizteh_bot.outbox.failures import Failure, Outcome, classify
-from vizteh_bot.outbox.messages import OutboxKind, OutboxMessage
+from vizteh_bot.outbox.messages import (
+    Audience,
+    OutboxKind,
+    OutboxMessage,
+    RelayEditPayload,
+    RelayPayload,
+)
 from vizteh_bot.outbox.quarantine import fallback_for
 from vizteh_bot.outbox.senders import UnknownKind
 from vizteh_bot.telegram.render import cards
@@ -32,7 +40,7 @@ if TYPE_CHECKING:
     from collections.abc import Coroutine
     from zoneinfo import ZoneInfo
 
-    from vizteh_bot.db.uow import Store
+    from vizteh_bot.db.uow import Store, UnitOfWork
     from vizteh_bot.outbox.messages import Outgoing
     from vizteh_bot.outbox.pacing import SendBudget
     from vizteh_bot.outbox.senders import Senders
@@ -55,7 +63,16 @@ MAX_BACKOFF_SECONDS = 60.0
 MAX_INLINE_WAIT_SECONDS = 1.0
 # A digest shows at most this many new requests, so each keeps a readable share.
 DIGEST_MAX = 10
+# Telegram's largest album.
+ALBUM_MAX = 10
 _TICKET_KINDS = frozenset({OutboxKind.CARD.value, OutboxKind.CARD_REFRESH.value})
+# A relayed message is marked with this once delivered (one of Telegram's reaction emoji).
+DELIVERED_REACTION = "👌"
+_GIVE_UP_ON_REACTION = frozenset(
+    {Outcome.QUARANTINE, Outcome.CHAT_UNREACHABLE, Outcome.GONE, Outcome.MIGRATED}
+)
+# What one send made: a message, an album's messages, or nothing to point at.
+Made = int | list[int] | None
 
 
 class OutboxWorker:
@@ -197,6 +214,8 @@ class OutboxWorker:
                 for m in remaining
                 if m.kind == first.kind and _shown_in(found.get(m.ticket_id or 0)) == target
             ]
+        if first.kind == OutboxKind.RELAY.value:
+            return _album(remaining)
         if first.kind != OutboxKind.CARD.value or first.id in self._alone:
             return [first]
         run: list[OutboxMessage] = []
@@ -225,7 +244,7 @@ class OutboxWorker:
             return await self._failed(unit, chat_id, found, classify(error), error)
         return await self._record_sent(unit, chat_id, message_id)
 
-    async def _send(self, unit: list[OutboxMessage], chat_id: int, found: Found) -> int | None:
+    async def _send(self, unit: list[OutboxMessage], chat_id: int, found: Found) -> Made:
         message = unit[0]
         kind = message.known_kind()
         if kind is OutboxKind.CARD:
@@ -248,19 +267,71 @@ class OutboxWorker:
             return await self._senders.copy(chat_id, message)
         if kind is OutboxKind.DEFERRED_CALL:
             return await self._senders.deferred_call(chat_id, message)
+        if kind is OutboxKind.RELAY:
+            if len(unit) > 1:
+                return await self._senders.relay_album(chat_id, unit)
+            return await self._senders.relay(chat_id, message)
+        if kind is OutboxKind.RELAY_EDIT:
+            edit = message.parsed(RelayEditPayload)
+            async with self._store.read() as uow:
+                copies = await uow.conversation.copies_of(
+                    edit.source_chat_id, edit.source_message_id
+                )
+            here = [c for c in copies if c[1] in (message.chat_id, chat_id)]
+            if len(here) != 1:
+                return None  # never delivered, or split over several messages: none to edit
+            return await self._senders.relay_edit(chat_id, here[0][2], edit)
+        if kind is OutboxKind.REACTION:
+            await self._senders.reaction(chat_id, message)
+            return None
         raise UnknownKind(f"unknown outbox kind {message.kind!r} (written by a newer version?)")
 
-    async def _sent(self, unit: list[OutboxMessage], chat_id: int, message_id: int | None) -> None:
+    async def _sent(self, unit: list[OutboxMessage], chat_id: int, made: Made) -> None:
         self._alone.difference_update(message.id for message in unit)
+        made_ids = made if isinstance(made, list) else [] if made is None else [made]
+        message_id = made_ids[0] if made_ids else None
         card = unit[0].kind == OutboxKind.CARD.value
-        # A card's place and its row together; anything else is one statement.
-        async with self._store.transaction() if card else self._store.read() as uow:
+        about_ticket = message_id is not None and any(m.ticket_id for m in unit)
+        # A card's place, the pairs that lead a reply to its request and the row together;
+        # anything else is one statement.
+        together = card or about_ticket
+        async with self._store.transaction() if together else self._store.read() as uow:
             if card:
                 ticket_ids = [m.ticket_id for m in unit if m.ticket_id is not None]
                 await uow.tickets.shown_in(ticket_ids, chat_id, message_id)
+            if about_ticket:
+                await self._pair(uow, unit, chat_id, made_ids)
             await uow.outbox.mark_sent([m.id for m in unit], message_id)
         if len(unit) > 1 and unit[0].kind == OutboxKind.CARD.value:
             logger.info("Sent %s new requests to %s as one digest", len(unit), chat_id)
+
+    async def _pair(
+        self, uow: UnitOfWork, unit: list[OutboxMessage], chat_id: int, made_ids: list[int]
+    ) -> None:
+        """Pair what was posted with its request (and with the message it relays), and
+        mark a relayed person's message as delivered."""
+        now = datetime.now(UTC)
+        if unit[0].kind != OutboxKind.RELAY.value:
+            for message in unit:
+                if message.ticket_id is not None:
+                    await uow.conversation.add_pairs(
+                        message.ticket_id, chat_id, made_ids[:1], [None], now
+                    )
+            return
+        for message, made_id in zip(unit, made_ids, strict=False):
+            payload = message.parsed(RelayPayload)
+            source = _source(payload)
+            if message.ticket_id is not None:
+                await uow.conversation.add_pairs(
+                    message.ticket_id, chat_id, [made_id], [source], now
+                )
+            if payload.react and source is not None:
+                audience = (
+                    Audience.MANAGERS if source[0] in self._manager_chat else Audience.CLIENT
+                )
+                await uow.outbox.enqueue(
+                    messages.reaction(source[0], audience, source[1], DELIVERED_REACTION), now=now
+                )
 
     async def _failed(
         self,
@@ -272,6 +343,11 @@ class OutboxWorker:
     ) -> bool:
         message = unit[0]
         outcome = failure.outcome
+        if message.kind == OutboxKind.REACTION.value and outcome in _GIVE_UP_ON_REACTION:
+            # A mark only: a chat that does not allow it, or a message gone, costs nothing.
+            logger.info("Reaction in %s not set: %s", chat_id, failure.error)
+            await self._database(self._finish(unit, FAILED, failure.error))
+            return True
         if outcome is Outcome.SENT_UNREADABLE:
             logger.warning(
                 "Telegram took outbox message %s but its answer was unreadable (%s)",
@@ -346,9 +422,20 @@ class OutboxWorker:
             _about(message),
         )
         blocked = "blocked" in failure.error.lower() or "deactivated" in failure.error.lower()
+        reason = "conversation-reason-blocked" if blocked else "conversation-reason-unreachable"
         await self._database(
-            self._finish(unit, FAILED, failure.error, blocked_client=chat_id if blocked else None)
+            self._finish(
+                unit,
+                FAILED,
+                failure.error,
+                fallback=self._not_delivered(message, reason, failure.error),
+                blocked_client=chat_id if blocked else None,
+            )
         )
+        if blocked and message.ticket_id is not None:
+            # The card says so: managers stop writing into the void.
+            refresh = messages.card_refresh(message.ticket_id, self._manager_chat.current_id)
+            await self._database(self._enqueue(refresh))
         return True
 
     async def _quarantine(self, unit: list[OutboxMessage], found: Found, failure: Failure) -> bool:
@@ -372,7 +459,9 @@ class OutboxWorker:
             failure.error,
         )
         ticket = found.get(message.ticket_id) if message.ticket_id is not None else None
-        fallback = fallback_for(
+        fallback = self._not_delivered(
+            message, "conversation-reason-refused", failure.error
+        ) or fallback_for(
             self._translations.default,
             message,
             ticket,
@@ -383,6 +472,24 @@ class OutboxWorker:
         self._alone.discard(message.id)
         self.wake()
         return True
+
+    def _not_delivered(self, message: OutboxMessage, reason: str, error: str) -> Outgoing | None:
+        """For a manager's message that could not reach the client: a reply saying why."""
+        if message.kind != OutboxKind.RELAY.value or message.for_managers:
+            return None
+        payload = message.parsed(RelayPayload)
+        if payload.report_chat_id is None:
+            return None
+        texts = self._translations.default
+        return messages.notice(
+            payload.report_chat_id,
+            Audience.MANAGERS,
+            "conversation-not-delivered",
+            locale=texts.locale,
+            ticket_id=message.ticket_id,
+            reply_to_message_id=payload.report_message_id,
+            reason=texts(reason, error=html.escape(error[:200])),
+        )
 
     async def _finish(
         self,
@@ -400,6 +507,11 @@ class OutboxWorker:
                 await uow.outbox.enqueue(fallback)
             if blocked_client is not None:
                 await uow.outbox.record_blocked_client(blocked_client)
+
+    async def _enqueue(self, message: Outgoing) -> None:
+        async with self._store.read() as uow:
+            await uow.outbox.enqueue(message)
+        self.wake()
 
     async def _follow_migration(self, old_chat_id: int, new_chat_id: int) -> None:
         logger.warning("Chat %s became supergroup %s; following it", old_chat_id, new_chat_id)
@@ -441,7 +553,7 @@ class OutboxWorker:
         return True
 
     async def _record_sent(
-        self, unit: list[OutboxMessage], chat_id: int, message_id: int | None
+        self, unit: list[OutboxMessage], chat_id: int, message_id: Made
     ) -> bool:
         """Record a send; if the database fails, keep it here and stop this chat's pass:
         sending on would only make more messages that their lease would send again."""
@@ -471,7 +583,7 @@ class OutboxWorker:
 class _Sent:
     unit: list[OutboxMessage]
     chat_id: int
-    message_id: int | None
+    message_id: Made
 
 
 def _tickets(unit: list[OutboxMessage], found: Found) -> list[Ticket]:
@@ -485,6 +597,32 @@ def _tickets(unit: list[OutboxMessage], found: Found) -> list[Ticket]:
             raise ticket
         tickets.append(ticket)
     return tickets
+
+
+def _album(remaining: list[OutboxMessage]) -> list[OutboxMessage]:
+    """The first relay, with the copies after it of the same album (one copyMessages)."""
+    first = remaining[0].parsed(RelayPayload)
+    if first.media_group_id is None or first.text is not None or first.caption is not None:
+        return remaining[:1]
+    unit = []
+    for message in remaining[:ALBUM_MAX]:
+        if message.kind != OutboxKind.RELAY.value:
+            break
+        payload = message.parsed(RelayPayload)
+        if (
+            payload.media_group_id != first.media_group_id
+            or payload.from_chat_id != first.from_chat_id
+            or payload.caption is not None
+        ):
+            break
+        unit.append(message)
+    return unit
+
+
+def _source(payload: RelayPayload) -> tuple[int, int] | None:
+    if payload.source_chat_id is None or payload.source_message_id is None:
+        return None
+    return payload.source_chat_id, payload.source_message_id
 
 
 def _shown_in(ticket: Ticket | UnreadableTicket | None) -> tuple[int, int] | None:
