@@ -66,7 +66,10 @@ async def test_english_menu_and_questions(
     cancelled = await john.send("✖️ Cancel")
     assert cancelled.text == "The request is cancelled. To start again, press /start"
     assert reply_markup(cancelled) == REMOVE_KEYBOARD
-    assert (await john.send("hi")).text == "Choose an action in the menu: /start"
+    # Writing without a request: offered one, the message kept as its text.
+    offer = await john.send("hi")
+    assert offer.text == "To write to a manager, leave a request — your message will be its text."
+    assert john.inline_buttons(offer) == [["📝 Leave a request"]]
 
 
 async def test_english_input_errors(bot: RunningBot, john: TelegramUser) -> None:

@@ -39,7 +39,8 @@ ABOUT = (
     "✉️ info@vizteh.example\n"
     "🕘 Пн–Пт, 9:00–18:00"
 )
-MENU_HINT = "Выберите действие в меню: /start"
+OFFER = "Чтобы написать менеджеру, оставьте заявку — ваше сообщение станет её текстом."
+OFFER_NO_TEXT = "Чтобы написать менеджеру, оставьте заявку."
 
 
 def assert_menu(call: Any, name_html: str) -> None:
@@ -82,8 +83,10 @@ async def test_start_in_the_form_cancels_it_then_shows_the_menu(
     assert await fsm_rows(bot) == []
     assert await bot.rows("SELECT id FROM tickets") == []
 
-    # The form is really gone: a plain message now gets the menu hint, not a form reply.
-    assert_plain(await client.send("+7 916 123-45-67"), MENU_HINT)
+    # The form is really gone: a plain message is not read as an answer, a request is offered.
+    offer = await client.send("+7 916 123-45-67")
+    assert offer.text == OFFER
+    assert await fsm_state(bot, client) is None
 
 
 async def test_menu_button_starts_the_form(bot: RunningBot, client: TelegramUser) -> None:
@@ -160,12 +163,14 @@ async def test_about_with_a_rejected_photo_id_sends_the_text_alone(
 # ------------------------------------------------------------------------ stray messages
 
 
-async def test_stray_messages_outside_the_form_get_the_menu_hint(
+async def test_a_client_without_a_request_who_writes_is_offered_one(
     bot: RunningBot, client: TelegramUser
 ) -> None:
-    assert_plain(await client.send("Здравствуйте, есть кто?"), MENU_HINT)
-    assert_plain(await client.send_sticker(), MENU_HINT)
-    assert await fsm_rows(bot) == []
+    offer = await client.send("Здравствуйте, есть кто?")
+    assert offer.text == OFFER
+    assert client.inline_buttons(offer) == [["📝 Оставить заявку"]]
+    assert (await client.send_sticker()).text == OFFER_NO_TEXT
+    assert [row["state"] for row in await fsm_rows(bot)] == [None], "no form begun"
     assert await bot.rows("SELECT id FROM tickets") == []
 
 

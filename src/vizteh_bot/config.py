@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
@@ -40,6 +41,11 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
 
     tickets_per_hour: int = Field(default=5, ge=1)
+    # How a manager's reply is signed for the client: `name` (the manager's first name and
+    # the company), `company` (the company only) or `none`.
+    reply_signature: Literal["name", "company", "none"] = "name"
+    # Tell the client when their request is closed or opened again.
+    notify_client_on_status: bool = True
     # Seconds the bot waits for Telegram to answer one request before retrying it.
     telegram_timeout: float = Field(default=10.0, gt=0)
     # Only for a fake Bot API whose clock runs faster (tests): divides the outbox's pacing
@@ -59,6 +65,11 @@ class Settings(BaseSettings):
         if value == 0:
             raise ValueError("must be a chat id such as 123456789 or -1001234567890")
         return value
+
+    @field_validator("reply_signature", mode="before")
+    @classmethod
+    def _signature_any_case(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
 
     @field_validator("photo_id", "db_host", "form_file", mode="before")
     @classmethod

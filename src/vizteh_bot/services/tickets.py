@@ -115,22 +115,38 @@ async def change_status(
     new_status: TicketStatus,
     actor: Actor,
     manager_chat_id: int,
+    notify_client: bool = True,
 ) -> StatusChange:
-    """Move the ticket to `new_status`; the card shows it once the outbox refreshes it."""
+    """Move the ticket to `new_status`; the card shows it once the outbox refreshes it, and
+    the client is told (unless NOTIFY_CLIENT_ON_STATUS is off)."""
     async with store.transaction() as uow:
         now = datetime.now(UTC)
         changed = await uow.tickets.set_status(ticket_id, new_status, actor, now)
+        ticket = await uow.tickets.get(ticket_id)
+        if ticket is None:
+            raise TicketNotFound(ticket_id)
         if changed:
             # Only two statuses exist, so the one before is the other.
             old = TicketStatus.OPEN if new_status is TicketStatus.CLOSED else TicketStatus.CLOSED
             await uow.tickets.add_event(ticket_id, old, new_status, actor, now)
             await uow.outbox.enqueue(messages.card_refresh(ticket_id, manager_chat_id), now=now)
-        ticket = await uow.tickets.get(ticket_id)
-    if ticket is None:
-        raise TicketNotFound(ticket_id)
+            if notify_client:
+                await uow.outbox.enqueue(_status_notice(ticket, new_status), now=now)
     if changed:
         delivery.wake()
     return StatusChange(ticket, changed)
+
+
+def _status_notice(ticket: Ticket, status: TicketStatus) -> messages.Outgoing:
+    key = "ticket-closed-client" if status is TicketStatus.CLOSED else "ticket-reopened-client"
+    return messages.notice(
+        ticket.client.user_id,
+        messages.Audience.CLIENT,
+        key,
+        locale=ticket.client.language,
+        ticket_id=ticket.id,
+        number=ticket.id,
+    )
 
 
 async def _check_rate(uow: UnitOfWork, client_id: int, limit: int) -> None:

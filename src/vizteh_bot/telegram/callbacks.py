@@ -15,6 +15,8 @@ TicketId = Annotated[int, Field(ge=1, le=2**63 - 1)]
 class MenuAction(enum.StrEnum):
     NEW_TICKET = "new"
     ABOUT = "about"
+    # A new request whose text starts as the message the client wrote without one.
+    FROM_DRAFT = "draft"
 
 
 class FormAction(enum.StrEnum):
@@ -70,4 +72,10 @@ class ChoiceCallback(CallbackData, prefix="c"):
 
 class TicketCallback(CallbackData, prefix="t"):
     action: TicketAction
+    ticket_id: TicketId
+
+
+class TalkCallback(CallbackData, prefix="w"):
+    """/my: write to this request from now on."""
+
     ticket_id: TicketId

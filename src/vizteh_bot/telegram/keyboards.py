@@ -25,6 +25,7 @@ from vizteh_bot.telegram.callbacks import (
     FormCallback,
     MenuAction,
     MenuCallback,
+    TalkCallback,
     TicketAction,
     TicketCallback,
 )
@@ -158,4 +159,25 @@ def manager_message(
                 callback_data=TicketCallback(action=TicketAction.FULL_TEXT, ticket_id=ticket.id),
             )
     builder.adjust(2 if numbered or shortened else 1)
+    return builder.as_markup()
+
+
+def new_from_draft(texts: Texts) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(
+        text=texts("conversation-button-new-from-draft"),
+        callback_data=MenuCallback(action=MenuAction.FROM_DRAFT),
+    )
+    return builder.as_markup()
+
+
+def client_requests(texts: Texts, choices: Sequence[tuple[int, str]]) -> InlineKeyboardMarkup:
+    """/my: one button per open request, to write to it."""
+    builder = InlineKeyboardBuilder()
+    for number, preview in choices:
+        builder.button(
+            text=texts("my-button", number=number, preview=preview),
+            callback_data=TalkCallback(ticket_id=number),
+        )
+    builder.adjust(1)
     return builder.as_markup()

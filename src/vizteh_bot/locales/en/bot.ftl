@@ -96,7 +96,9 @@ manager-mode =
     Open requests: { $open_count }.
 
     New requests arrive in this chat; change their status with the buttons under each one.
-    Send a photo and I will reply with its PHOTO_ID for «About us».
+    To answer a client, reply to the bot's message about their request: text, photos, files all go to the client. Other messages in this chat stay here.
+    /note text — as a reply to a request's message: an internal note, never sent to the client.
+    Send a photo (not as a reply) and I will reply with its PHOTO_ID for «About us».
 manager-photo-id =
     PHOTO_ID of this photo:
     <code>{ $file_id }</code>
@@ -150,3 +152,35 @@ outbox-failed-notice-no-ticket = ⚠️ A message to chat { $chat_id } could not
 manager-delivery-quarantined = { $count } messages could not be sent (they are kept)
 manager-delivery-stuck = { $count } waiting, the oldest for { $minutes } min
 manager-delivery-problem = ⚠️ Delivery: { $problem }. Details: vizteh-bot status
+
+## The conversation around a request.
+# The line above a client's message in the manager chat (plain text, no HTML).
+conversation-client-writes = Request #{ $number } — the client writes:
+conversation-client-writes-reopened = Request #{ $number } is open again — the client writes:
+# Under a manager's reply to the client (plain text), see REPLY_SIGNATURE.
+reply-signature-name = — { $name }, VizTeh
+reply-signature-company = — VizTeh
+conversation-not-delivered = ⚠️ Not delivered: { $reason }
+conversation-reason-blocked = the client has blocked the bot.
+conversation-reason-unreachable = the client cannot be reached ({ $error }).
+conversation-reason-refused = Telegram did not accept the message ({ $error }).
+conversation-digest-ambiguous = This message shows several requests, so your reply was not sent. Reply to the message of one request — for instance its full text, from the «📄 #…» button.
+conversation-offer = To write to a manager, leave a request — your message will be its text.
+conversation-offer-no-text = To write to a manager, leave a request.
+conversation-button-new-from-draft = 📝 Leave a request
+note-added = 📌 Note added to request #{ $number }. The client does not see it.
+note-usage = To add a note, reply to a request's message with: /note the note
+note-empty = Write the note after /note, e.g.: /note call back on Friday
+note-too-long = The note is longer than { $limit } characters — please shorten it.
+ticket-closed-client = Request #{ $number } is closed. If the question is not solved, just write here.
+ticket-reopened-client = Request #{ $number } is being worked on again.
+my-none = You have no open requests. Leave a new one: /new
+my-list = Your open requests. Messages now go to #{ $current }; to write to another, choose it:
+my-button = #{ $number }: { $preview }
+my-chosen = Your messages now go to request #{ $number }.
+# Lines under a card about the conversation.
+manager-card-last-client = 💬 The client wrote last, { $at }
+manager-card-last-manager = 💬 A manager answered last, { $at }
+manager-card-waiting = {" "}· waiting for an answer: { $count }
+manager-card-blocked = 🚫 The client has blocked the bot: replies do not reach them
+manager-card-note = 📌 { $author }: { $text }

@@ -96,7 +96,9 @@ manager-mode =
     Открытых заявок: { $open_count }.
 
     Новые заявки приходят в этот чат, статус меняется кнопками под заявкой.
-    Пришлите фото — я отвечу его PHOTO_ID для раздела «О компании».
+    Чтобы ответить клиенту, ответьте (Reply) на сообщение бота о его заявке: текст, фото, файл — всё уйдёт клиенту. Остальные сообщения чата клиент не видит.
+    /note текст — в ответ на сообщение заявки: внутренняя заметка, клиенту не уходит.
+    Пришлите фото (не ответом) — я отвечу его PHOTO_ID для раздела «О компании».
 manager-photo-id =
     PHOTO_ID этого фото:
     <code>{ $file_id }</code>
@@ -150,3 +152,35 @@ outbox-failed-notice-no-ticket = ⚠️ Сообщение в чат { $chat_id 
 manager-delivery-quarantined = не отправлено сообщений: { $count } (они сохранены)
 manager-delivery-stuck = ждут отправки: { $count }, самое старое — { $minutes } мин
 manager-delivery-problem = ⚠️ Доставка: { $problem }. Подробности: vizteh-bot status
+
+## Переписка по заявке.
+# Заголовок над сообщением клиента в чате менеджеров (простой текст, без HTML).
+conversation-client-writes = Заявка №{ $number } — клиент пишет:
+conversation-client-writes-reopened = Заявка №{ $number } снова открыта — клиент пишет:
+# Подпись под ответом менеджера клиенту (простой текст), см. REPLY_SIGNATURE.
+reply-signature-name = — { $name }, ВизТех
+reply-signature-company = — ВизТех
+conversation-not-delivered = ⚠️ Не доставлено: { $reason }
+conversation-reason-blocked = клиент заблокировал бота.
+conversation-reason-unreachable = клиент недоступен ({ $error }).
+conversation-reason-refused = Telegram не принял сообщение ({ $error }).
+conversation-digest-ambiguous = В этом сообщении несколько заявок, и ответ не ушёл. Ответьте на сообщение одной заявки — например, на весь текст по кнопке «📄 №…».
+conversation-offer = Чтобы написать менеджеру, оставьте заявку — ваше сообщение станет её текстом.
+conversation-offer-no-text = Чтобы написать менеджеру, оставьте заявку.
+conversation-button-new-from-draft = 📝 Оставить заявку
+note-added = 📌 Заметка добавлена к заявке №{ $number }. Клиент её не видит.
+note-usage = Чтобы добавить заметку, ответьте на сообщение заявки командой: /note текст заметки
+note-empty = Напишите текст заметки после /note, например: /note перезвонить в пятницу
+note-too-long = Заметка длиннее { $limit } символов — сократите её.
+ticket-closed-client = Заявка №{ $number } закрыта. Если вопрос не решён, просто напишите сюда.
+ticket-reopened-client = Заявка №{ $number } снова в работе.
+my-none = У вас нет открытых заявок. Оставить новую: /new
+my-list = Ваши открытые заявки. Сейчас сообщения уходят в №{ $current }; чтобы писать в другую, выберите её:
+my-button = №{ $number }: { $preview }
+my-chosen = Теперь ваши сообщения уходят в заявку №{ $number }.
+# Строки под карточкой о переписке.
+manager-card-last-client = 💬 Последним писал клиент, { $at }
+manager-card-last-manager = 💬 Последним отвечал менеджер, { $at }
+manager-card-waiting = {" "}· ждут ответа: { $count }
+manager-card-blocked = 🚫 Клиент заблокировал бота: ответы до него не доходят
+manager-card-note = 📌 { $author }: { $text }

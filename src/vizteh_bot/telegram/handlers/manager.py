@@ -17,6 +17,7 @@ from vizteh_bot.telegram.filters import InManagerChat, Magic
 if TYPE_CHECKING:
     from aiogram.types import CallbackQuery, Message
 
+    from vizteh_bot.config import Settings
     from vizteh_bot.db.uow import Store
     from vizteh_bot.services.tickets import Wakeable
     from vizteh_bot.telegram.manager_chat import ManagerChat
@@ -52,6 +53,7 @@ async def status_button_pressed(
     store: Store,
     delivery: Wakeable,
     manager_chat: ManagerChat,
+    settings: Settings,
 ) -> None:
     new_status = _TARGET_STATUS[callback_data.action]
     try:
@@ -62,6 +64,7 @@ async def status_button_pressed(
             new_status=new_status,
             actor=Actor(query.from_user.id, query.from_user.full_name),
             manager_chat_id=manager_chat.current_id,
+            notify_client=settings.notify_client_on_status,
         )
     except TicketNotFound:
         await query.answer(texts("error-ticket-not-found"), show_alert=True)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from vizteh_bot.domain.tickets import Ticket, TicketStatus
+from vizteh_bot.telegram.render.activity import activity_lines
 from vizteh_bot.telegram.render.answers import (
     TEXT_SLOT,
     AnswerKeys,
@@ -149,6 +150,7 @@ def _frame(texts: Texts, ticket: Ticket, zone: ZoneInfo) -> _Frame:
     )
     head, slot, tail = rendered.partition(TEXT_SLOT)
     tail = tail.replace(TEXT_SLOT, "")  # a template that names the text twice shows it once
+    tail += activity_lines(texts, ticket, zone)
     text = ticket.text if slot else ""
     fixed = visible_length(head) + visible_length(tail)
     return _Frame(ticket, head, tail, fixed, text, utf16_len(text), answers.shortened)

@@ -6,6 +6,7 @@ skipped) and the field being asked (`field`); every answer passes its field's ru
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import uuid
 from typing import TYPE_CHECKING, Any
@@ -51,9 +52,25 @@ async def current_field(state: FSMContext, request_form: Form) -> FormField | No
     return request_form.by_id.get(str(field_id)) if field_id else None
 
 
-async def start_form(message: Message, state: FSMContext, texts: Texts, form: Form) -> None:
-    await state.set_data({"form_id": uuid.uuid4().hex, "answers": {}})
-    await ask_field(message, state, texts, form.first)
+async def start_form(
+    message: Message, state: FSMContext, texts: Texts, form: Form, *, draft: str | None = None
+) -> None:
+    """The first question; with a `draft` (what the client wrote before there was a request)
+    the request text is answered with it, if it passes the field's rule, and not asked."""
+    answers: dict[str, str | None] = {}
+    main = form.main_text_field
+    if draft and main is not None:
+        # One that breaks the field's rule is asked as usual.
+        with contextlib.suppress(InvalidInput):
+            answers[main.id] = main.clean(draft)
+    await state.set_data(
+        {"form_id": uuid.uuid4().hex, "answers": answers, "editing": bool(answers)}
+    )
+    first = form.first_missing(answers) if answers else form.first
+    if first is None:
+        await show_summary(message, state, texts, form)
+    else:
+        await ask_field(message, state, texts, first)
 
 
 async def ask_field(message: Message, state: FSMContext, texts: Texts, field: FormField) -> None:

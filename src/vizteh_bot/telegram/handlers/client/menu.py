@@ -62,6 +62,7 @@ async def new_ticket_requested(
 
 async def new_ticket_pressed(
     query: CallbackQuery,
+    callback_data: MenuCallback,
     state: FSMContext,
     texts: Texts,
     store: Store,
@@ -70,9 +71,13 @@ async def new_ticket_pressed(
     form: Form,
 ) -> None:
     await query.answer()
+    draft = None
+    if callback_data.action is MenuAction.FROM_DRAFT and await state.get_state() is None:
+        kept = (await state.get_data()).get("draft")
+        draft = kept if isinstance(kept, str) else None
     if isinstance(query.message, Message):
         user = query.from_user.id
-        await _start_form(query.message, user, state, texts, store, settings, zone, form)
+        await _start_form(query.message, user, state, texts, store, settings, zone, form, draft)
 
 
 async def _start_form(
@@ -84,6 +89,7 @@ async def _start_form(
     settings: Settings,
     zone: ZoneInfo,
     form: Form,
+    draft: str | None = None,
 ) -> None:
     try:
         await ensure_may_submit(store, client_id, settings.tickets_per_hour)
@@ -91,7 +97,7 @@ async def _start_form(
         retry_at = f"{limit.retry_at.astimezone(zone):%H:%M}"
         await message.answer(texts("error-too-many-tickets", count=limit.count, time=retry_at))
         return
-    await start_form(message, state, texts, form)
+    await start_form(message, state, texts, form, draft=draft)
 
 
 async def about_requested(message: Message, texts: Texts, settings: Settings) -> None:
@@ -127,7 +133,8 @@ def create_router() -> Router:
     router.message.register(new_ticket_requested, Command("new"))
     router.message.register(about_requested, Command("about"))
     router.callback_query.register(
-        new_ticket_pressed, MenuCallback.filter(F.action == MenuAction.NEW_TICKET)
+        new_ticket_pressed,
+        MenuCallback.filter(F.action.in_({MenuAction.NEW_TICKET, MenuAction.FROM_DRAFT})),
     )
     router.callback_query.register(
         about_pressed, MenuCallback.filter(F.action == MenuAction.ABOUT)
