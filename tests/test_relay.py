@@ -302,3 +302,25 @@ async def test_a_manager_chat_that_is_a_person_works_the_same(
     manager.send_text_nowait("Добрый день, перезвоню", reply_to=card)
     [sent] = await relayed(api, client.chat_id, mark)
     assert sent.params["text"] == "Добрый день, перезвоню" + SIGNATURE
+
+
+async def test_with_privacy_mode_on_replies_and_notes_still_work(
+    bot: RunningBot, api: FakeBotAPI, client: TelegramUser, manager: ManagerChat
+) -> None:
+    card = await request_with_card(api, client, 1)
+    api.privacy_mode = True
+    mark = api.mark()
+    manager.send_text_nowait("Обсудим между собой")  # the bot is never told of this one
+    manager.send_media_nowait("photo", caption="Смета", reply_to=card)
+    [copy] = await relayed(api, client.chat_id, mark)
+    assert copy.params["caption"] == "Смета" + SIGNATURE
+    manager.send_text_nowait("/note клиент просил смету в PDF", reply_to=card)
+    assert (await manager.expect("sendMessage")).text.startswith("📌 Заметка добавлена")
+    received = [
+        item["message"].get("text")
+        for call in api.calls_for("getUpdates")
+        if call.seq >= mark
+        for item in call.result or []
+        if "message" in item
+    ]
+    assert "Обсудим между собой" not in received

@@ -85,6 +85,9 @@ class FakeBotAPI(CallLog, ReactionControls):
         """Tokens every method answers 401 Unauthorized, as Telegram does for a revoked one."""
         self.rate_limiter: RealisticRateLimiter | None = None
         self.webhook_url = ""
+        self.privacy_mode = False
+        """The bot's privacy mode (@BotFather /setprivacy): in groups it is told only of
+        commands, replies to its own messages and service messages."""
         self.files: dict[str, bytes] = {}
         self._queue: list[_Queued] = []
         self._next_update_id = 1
@@ -337,6 +340,10 @@ class FakeBotAPI(CallLog, ReactionControls):
             raise TypeError(f"update_id must be an int, not {update['update_id']!r}")
         update_id = update["update_id"]
         self._next_update_id = max(self._next_update_id, update_id + 1)
+        if self.privacy_mode and not _seen_in_privacy_mode(update):
+            # Telegram keeps the group's message, but the bot is not told of it.
+            self.chats.remember_update(update)
+            return update_id
         if tolerant:
             # Telegram has the message even if the bot's library cannot read the update.
             with contextlib.suppress(KeyError, TypeError, ValueError, AttributeError):
@@ -390,3 +397,18 @@ class FakeBotAPI(CallLog, ReactionControls):
 def _token_id(token: str) -> int | None:
     head = token.split(":", 1)[0]
     return int(head) if head.isdigit() else None
+
+
+def _seen_in_privacy_mode(update: Json) -> bool:
+    message = update.get("message") or update.get("edited_message")
+    if not isinstance(message, dict) or message.get("chat", {}).get("type") == "private":
+        return True
+    text = message.get("text") or ""
+    replied = message.get("reply_to_message") or {}
+    if text.startswith("/") or replied.get("from", {}).get("id") == BOT_ID:
+        return True
+    content = set(message) - {"message_id", "from", "chat", "date", "message_thread_id"}
+    return not content & {"text", "caption", *MEDIA_KINDS_SEEN, "location", "contact"}
+
+
+MEDIA_KINDS_SEEN = ("photo", "document", "video", "voice", "audio", "sticker", "animation")
