@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import html
 import logging
 import random
 from collections import defaultdict
@@ -26,13 +25,12 @@ from vizteh_bot.domain.tickets import Ticket
 from vizteh_bot.outbox import messages
 from vizteh_bot.outbox.failures import Failure, Outcome, classify
 from vizteh_bot.outbox.messages import (
-    Audience,
     OutboxKind,
     OutboxMessage,
     RelayEditPayload,
-    RelayPayload,
 )
 from vizteh_bot.outbox.quarantine import fallback_for
+from vizteh_bot.outbox.relays import album_unit, not_delivered, record_pairs
 from vizteh_bot.outbox.senders import UnknownKind
 from vizteh_bot.telegram.render import cards
 
@@ -40,7 +38,7 @@ if TYPE_CHECKING:
     from collections.abc import Coroutine
     from zoneinfo import ZoneInfo
 
-    from vizteh_bot.db.uow import Store, UnitOfWork
+    from vizteh_bot.db.uow import Store
     from vizteh_bot.outbox.messages import Outgoing
     from vizteh_bot.outbox.pacing import SendBudget
     from vizteh_bot.outbox.senders import Senders
@@ -66,8 +64,6 @@ DIGEST_MAX = 10
 # Telegram's largest album.
 ALBUM_MAX = 10
 _TICKET_KINDS = frozenset({OutboxKind.CARD.value, OutboxKind.CARD_REFRESH.value})
-# A relayed message is marked with this once delivered (one of Telegram's reaction emoji).
-DELIVERED_REACTION = "👌"
 _GIVE_UP_ON_REACTION = frozenset(
     {Outcome.QUARANTINE, Outcome.CHAT_UNREACHABLE, Outcome.GONE, Outcome.MIGRATED}
 )
@@ -215,7 +211,7 @@ class OutboxWorker:
                 if m.kind == first.kind and _shown_in(found.get(m.ticket_id or 0)) == target
             ]
         if first.kind == OutboxKind.RELAY.value:
-            return _album(remaining)
+            return album_unit(remaining, ALBUM_MAX, self._alone)
         if first.kind != OutboxKind.CARD.value or first.id in self._alone:
             return [first]
         run: list[OutboxMessage] = []
@@ -300,38 +296,10 @@ class OutboxWorker:
                 ticket_ids = [m.ticket_id for m in unit if m.ticket_id is not None]
                 await uow.tickets.shown_in(ticket_ids, chat_id, message_id)
             if about_ticket:
-                await self._pair(uow, unit, chat_id, made_ids)
+                await record_pairs(uow, unit, chat_id, made_ids, self._manager_chat)
             await uow.outbox.mark_sent([m.id for m in unit], message_id)
         if len(unit) > 1 and unit[0].kind == OutboxKind.CARD.value:
             logger.info("Sent %s new requests to %s as one digest", len(unit), chat_id)
-
-    async def _pair(
-        self, uow: UnitOfWork, unit: list[OutboxMessage], chat_id: int, made_ids: list[int]
-    ) -> None:
-        """Pair what was posted with its request (and with the message it relays), and
-        mark a relayed person's message as delivered."""
-        now = datetime.now(UTC)
-        if unit[0].kind != OutboxKind.RELAY.value:
-            for message in unit:
-                if message.ticket_id is not None:
-                    await uow.conversation.add_pairs(
-                        message.ticket_id, chat_id, made_ids[:1], [None], now
-                    )
-            return
-        for message, made_id in zip(unit, made_ids, strict=False):
-            payload = message.parsed(RelayPayload)
-            source = _source(payload)
-            if message.ticket_id is not None:
-                await uow.conversation.add_pairs(
-                    message.ticket_id, chat_id, [made_id], [source], now
-                )
-            if payload.react and source is not None:
-                audience = (
-                    Audience.MANAGERS if source[0] in self._manager_chat else Audience.CLIENT
-                )
-                await uow.outbox.enqueue(
-                    messages.reaction(source[0], audience, source[1], DELIVERED_REACTION), now=now
-                )
 
     async def _failed(
         self,
@@ -474,22 +442,7 @@ class OutboxWorker:
         return True
 
     def _not_delivered(self, message: OutboxMessage, reason: str, error: str) -> Outgoing | None:
-        """For a manager's message that could not reach the client: a reply saying why."""
-        if message.kind != OutboxKind.RELAY.value or message.for_managers:
-            return None
-        payload = message.parsed(RelayPayload)
-        if payload.report_chat_id is None:
-            return None
-        texts = self._translations.default
-        return messages.notice(
-            payload.report_chat_id,
-            Audience.MANAGERS,
-            "conversation-not-delivered",
-            locale=texts.locale,
-            ticket_id=message.ticket_id,
-            reply_to_message_id=payload.report_message_id,
-            reason=texts(reason, error=html.escape(error[:200])),
-        )
+        return not_delivered(self._translations.default, message, reason, error)
 
     async def _finish(
         self,
@@ -597,32 +550,6 @@ def _tickets(unit: list[OutboxMessage], found: Found) -> list[Ticket]:
             raise ticket
         tickets.append(ticket)
     return tickets
-
-
-def _album(remaining: list[OutboxMessage]) -> list[OutboxMessage]:
-    """The first relay, with the copies after it of the same album (one copyMessages)."""
-    first = remaining[0].parsed(RelayPayload)
-    if first.media_group_id is None or first.text is not None or first.caption is not None:
-        return remaining[:1]
-    unit = []
-    for message in remaining[:ALBUM_MAX]:
-        if message.kind != OutboxKind.RELAY.value:
-            break
-        payload = message.parsed(RelayPayload)
-        if (
-            payload.media_group_id != first.media_group_id
-            or payload.from_chat_id != first.from_chat_id
-            or payload.caption is not None
-        ):
-            break
-        unit.append(message)
-    return unit
-
-
-def _source(payload: RelayPayload) -> tuple[int, int] | None:
-    if payload.source_chat_id is None or payload.source_message_id is None:
-        return None
-    return payload.source_chat_id, payload.source_message_id
 
 
 def _shown_in(ticket: Ticket | UnreadableTicket | None) -> tuple[int, int] | None:
