@@ -7,6 +7,7 @@ import pytest
 
 from support.client_flow import no_failed_updates
 from support.fake_bot_api import FakeBotAPI
+from support.fake_faults import Fault
 from support.fake_messages import CAPTION_KINDS
 from support.relay_flow import DELIVERED, reacted, relayed, request_with_card
 from support.running_bot import RunningBot
@@ -46,7 +47,7 @@ async def test_each_kind_from_a_manager_is_copied_to_the_client(
     assert api.reactions(MANAGER_CHAT_ID, source) == [DELIVERED]
 
 
-@pytest.mark.parametrize("kind", ["photo", "document", "voice", "sticker", "location"])
+@pytest.mark.parametrize("kind", [*MEDIA, *PLACES])
 async def test_each_kind_from_the_client_reaches_the_card_with_a_header(
     bot: RunningBot, api: FakeBotAPI, client: TelegramUser, kind: str
 ) -> None:
@@ -146,3 +147,41 @@ async def test_a_long_text_with_the_header_is_split_never_refused(
     assert first.params["text"].startswith(HEADER + "\n")
     joined = first.params["text"].removeprefix(HEADER + "\n") + second.params["text"]
     assert joined.replace(" ", "").replace("\n", "") == text.replace(" ", "")
+
+
+async def test_an_album_telegram_refuses_as_one_still_goes_item_by_item(
+    bot: RunningBot, api: FakeBotAPI, client: TelegramUser, manager: ManagerChat
+) -> None:
+    card = await request_with_card(api, client, 1)
+    api.inject(
+        "copyMessages",
+        chat_id=client.chat_id,
+        error=Fault.bad_request("Bad Request: MEDIA_GROUP_INVALID"),
+    )
+    mark = api.mark()
+    manager.send_album_nowait(["photo", "photo"], reply_to=card)
+    sources = manager.own_message_ids[-2:]
+    copies = await relayed(api, client.chat_id, mark, count=2, timeout=20)
+    assert [c.method for c in copies] == ["copyMessage", "copyMessage"]
+    assert [c.params["message_id"] for c in copies] == sources
+    for source in sources:
+        await reacted(api, MANAGER_CHAT_ID, source, mark)
+
+
+async def test_a_live_location_moving_is_not_edited_into_the_copy(
+    bot: RunningBot, api: FakeBotAPI, client: TelegramUser
+) -> None:
+    await request_with_card(api, client, 1)
+    mark = api.mark()
+    client.send_media_nowait("location")
+    location = client.own_message_ids[-1]
+    await relayed(api, MANAGER_CHAT_ID, mark, count=2)
+    moved = api.get_message(client.chat_id, location)
+    assert moved is not None
+    moved = {**moved, "location": {"latitude": 55.76, "longitude": 37.62}, "edit_date": 1}
+    mark = api.mark()
+    client.put({"edited_message": moved})  # a live location moving is an edit
+    await client.quiet(1.5)
+    edits = [c for c in api.calls[mark:] if c.method.startswith("editMessage")]
+    assert [c for c in edits if c.chat_id == MANAGER_CHAT_ID and "caption" in c.params] == []
+    assert await bot.rows("SELECT id FROM outbox WHERE kind = 'relay_edit'") == []

@@ -156,6 +156,8 @@ async def mirror_edit(
     """A person edited a message the bot relays: its copy follows, even one still waiting
     in the outbox. `ticket_id` is the request the message went to (None: look it up from
     its copy). False when it was never relayed."""
+    if incoming.text is None and not incoming.can_caption:
+        return False  # a live location moving, say: nothing a copy can show
     async with store.transaction() as uow:
         copies = await uow.conversation.copies_of(incoming.chat_id, incoming.message_id)
         if copies:

@@ -131,7 +131,9 @@ async def manager_edited(
 def _signed(
     message: Message, translations: Translations, settings: Settings
 ) -> Callable[[Ticket], Wrapping]:
-    first_name = message.from_user.first_name if message.from_user else ""
+    # An anonymous admin writes as the group: their name is not theirs to sign with.
+    anonymous = message.sender_chat is not None
+    first_name = "" if anonymous or not message.from_user else message.from_user.first_name
 
     def wrapping(ticket: Ticket) -> Wrapping:
         texts = translations.for_language(ticket.client.language)

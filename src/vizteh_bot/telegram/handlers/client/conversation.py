@@ -51,6 +51,8 @@ async def client_wrote(
     incoming = incoming_of(message)
     if incoming is None or message.from_user is None or _is_command(message):
         raise SkipHandler
+    if message.chat.id in manager_chat:
+        raise SkipHandler  # a manager whose private chat is the manager chat is no client
     data = await state.get_data()
     chosen = data.get(TALK_KEY)
     target = await target_for_client(
@@ -71,7 +73,13 @@ async def client_wrote(
         )
         return Wrapping(
             header=Formatted.bold(manager_texts(key, number=ticket.id)),
-            reply_to_message_id=ticket.manager_message_id,
+            # Only in the chat the card is in: in another (MANAGER_CHAT_ID changed, a group
+            # upgraded) the same id is some other message, maybe another request's card.
+            reply_to_message_id=(
+                ticket.manager_message_id
+                if ticket.manager_chat_id == manager_chat.current_id
+                else None
+            ),
         )
 
     try:
@@ -149,8 +157,13 @@ async def talk_chosen(
 ) -> None:
     async with store.read() as uow:
         ticket = await uow.tickets.get(callback_data.ticket_id)
-    # Another client's number in a forged button finds nothing here.
-    if ticket is None or ticket.client.user_id != query.from_user.id:
+    # Another client's number in a forged button finds nothing here; a closed request
+    # (the list was shown before it closed) takes no messages.
+    if (
+        ticket is None
+        or ticket.client.user_id != query.from_user.id
+        or ticket.status is not TicketStatus.OPEN
+    ):
         await query.answer(texts("error-button-stale"), show_alert=True)
         return
     await state.update_data({TALK_KEY: ticket.id})
@@ -176,6 +189,7 @@ def create_router() -> Router:
     router.callback_query.filter(Magic(F.message.chat.type == ChatType.PRIVATE))
     router.message.register(my_requests, Command("my"))
     router.message.register(client_wrote, StateFilter(None))
-    router.edited_message.register(client_edited)
+    # An answer edited in the middle of the form was never relayed: nothing to follow.
+    router.edited_message.register(client_edited, StateFilter(None))
     router.callback_query.register(talk_chosen, TalkCallback.filter())
     return router
