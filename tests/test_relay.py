@@ -12,7 +12,14 @@ import pytest
 
 from support.client_flow import no_failed_updates
 from support.fake_bot_api import FakeBotAPI
-from support.relay_flow import DELIVERED, calls_into, reacted, relayed, request_with_card
+from support.relay_flow import (
+    DELIVERED,
+    calls_into,
+    card_shows,
+    reacted,
+    relayed,
+    request_with_card,
+)
 from support.running_bot import RunningBot
 from support.telegram_user import MANAGER_CHAT_ID, ManagerChat, TelegramUser
 
@@ -52,10 +59,7 @@ async def test_a_reply_to_the_card_reaches_the_client_with_its_formatting_and_a_
         "source_chat_id": MANAGER_CHAT_ID,
         "source_message_id": reply_id,
     }
-    refresh = await api.wait_for_call(
-        lambda c: c.method == "editMessageText" and "Последним отвечал менеджер" in (c.text or ""),
-        start=mark,
-    )
+    refresh = await card_shows(api, "Последним отвечал менеджер", mark)
     assert refresh.chat_id == MANAGER_CHAT_ID
 
 
@@ -73,10 +77,7 @@ async def test_the_client_answers_and_the_managers_see_it_under_the_card(
     assert sent.params["reply_parameters"]["message_id"] == card["message_id"]
     await reacted(api, client.chat_id, message_id, mark)
     assert [c for c in calls_into(api, client.chat_id, mark)] == [], "no menu, no echo"
-    refresh = await api.wait_for_call(
-        lambda c: c.method == "editMessageText" and "ждут ответа: 1" in (c.text or ""),
-        start=mark,
-    )
+    refresh = await card_shows(api, "ждут ответа: 1", mark)
     assert "Последним писал клиент" in (refresh.text or "")
     [ticket] = await bot.rows("SELECT waiting_messages, last_message_from FROM tickets")
     assert ticket == {"waiting_messages": 1, "last_message_from": "client"}
@@ -87,10 +88,7 @@ async def test_the_client_answers_and_the_managers_see_it_under_the_card(
     manager.send_text_nowait("Можно, пришлю варианты", reply_to=copy)
     [answer] = await relayed(api, client.chat_id, mark)
     assert answer.params["reply_parameters"]["message_id"] == message_id
-    await api.wait_for_call(
-        lambda c: c.method == "editMessageText" and "Последним отвечал менеджер" in (c.text or ""),
-        start=mark,
-    )
+    await card_shows(api, "Последним отвечал менеджер", mark)
     [ticket] = await bot.rows("SELECT waiting_messages, last_message_from FROM tickets")
     assert ticket == {"waiting_messages": 0, "last_message_from": "manager"}
 
@@ -119,9 +117,7 @@ async def test_a_note_is_listed_on_the_card_and_never_reaches_the_client(
     manager.send_text_nowait("/note перезвонить в пятницу <после 15:00>", reply_to=card)
     added = await manager.expect("sendMessage")
     assert added.text == "📌 Заметка добавлена к заявке №1. Клиент её не видит."
-    refresh = await api.wait_for_call(
-        lambda c: c.method == "editMessageText" and "📌" in (c.text or ""), start=mark
-    )
+    refresh = await card_shows(api, "📌", mark)
     assert "📌 Олег: перезвонить в пятницу &lt;после 15:00&gt;" in (refresh.text or "")
     assert calls_into(api, client.chat_id, mark) == []
     [note] = await bot.rows("SELECT ticket_id, author_name, text FROM ticket_notes")
@@ -159,13 +155,7 @@ async def test_a_client_who_blocked_the_bot_is_named_in_a_reply_and_on_the_card(
     )
     assert report.text == "⚠️ Не доставлено: клиент заблокировал бота."
     assert report.params["reply_parameters"]["message_id"] == reply_id
-    await api.wait_for_call(
-        lambda c: (
-            c.method == "editMessageText" and "🚫 Клиент заблокировал бота" in (c.text or "")
-        ),
-        10.0,
-        start=mark,
-    )
+    await card_shows(api, "🚫 Клиент заблокировал бота", mark)
     assert api.reactions(MANAGER_CHAT_ID, reply_id) == []
     [row] = await bot.rows("SELECT state FROM outbox WHERE kind = 'relay'")
     assert row["state"] == "failed", "kept, with the reason, not dropped"
@@ -186,10 +176,7 @@ async def test_closing_tells_the_client_and_their_next_message_reopens_the_reque
     client.send_text_nowait("Вопрос не решён: сайт не открывается")
     [sent] = await relayed(api, MANAGER_CHAT_ID, mark)
     assert sent.params["text"].startswith("Заявка №1 снова открыта — клиент пишет:\n")
-    await api.wait_for_call(
-        lambda c: c.method == "editMessageText" and "🟢 открыта — Анна" in (c.text or ""),
-        start=mark,
-    )
+    await card_shows(api, "🟢 открыта — Анна", mark)
     [ticket] = await bot.rows("SELECT status FROM tickets")
     assert ticket["status"] == "open"
     events = await bot.rows("SELECT new_status, actor_id FROM ticket_events ORDER BY id")

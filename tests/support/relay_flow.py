@@ -60,3 +60,16 @@ def calls_into(api: FakeBotAPI, chat_id: int, start: int) -> list[ApiCall]:
         for call in api.calls[start:]
         if call.chat_id == chat_id and call.method in RELAY_METHODS and call.ok
     ]
+
+
+async def card_shows(api: FakeBotAPI, text: str, start: int, timeout: float = 10.0) -> ApiCall:
+    """The first edit of a card in the manager chat after `start` that shows `text`."""
+    return await api.wait_for_call(
+        lambda call: (
+            call.method == "editMessageText"
+            and call.chat_id == MANAGER_CHAT_ID
+            and text in (call.text or "")
+        ),
+        timeout,
+        start=start,
+    )

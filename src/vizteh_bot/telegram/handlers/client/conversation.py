@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 
     from vizteh_bot.db.uow import Store
     from vizteh_bot.domain.tickets import Ticket
+    from vizteh_bot.services.conversation import Target
     from vizteh_bot.services.tickets import Wakeable
     from vizteh_bot.telegram.manager_chat import ManagerChat
     from vizteh_bot.texts import Texts, Translations
@@ -53,11 +54,7 @@ async def client_wrote(
         raise SkipHandler
     if message.chat.id in manager_chat:
         raise SkipHandler  # a manager whose private chat is the manager chat is no client
-    data = await state.get_data()
-    chosen = data.get(TALK_KEY)
-    target = await target_for_client(
-        store, message.from_user.id, chosen if isinstance(chosen, int) else None
-    )
+    target = await _target(state, store, message.from_user.id)
     if target is None:
         await state.update_data({DRAFT_KEY: incoming.words})
         key = "conversation-offer" if incoming.words.strip() else "conversation-offer-no-text"
@@ -108,10 +105,7 @@ async def client_edited(
     incoming = incoming_of(message)
     if incoming is None or message.from_user is None:
         return
-    chosen = (await state.get_data()).get(TALK_KEY)
-    target = await target_for_client(
-        store, message.from_user.id, chosen if isinstance(chosen, int) else None
-    )
+    target = await _target(state, store, message.from_user.id)
     manager_texts = translations.default
 
     def header(ticket: Ticket) -> Wrapping:
@@ -170,6 +164,12 @@ async def talk_chosen(
     await query.answer()
     if isinstance(query.message, Message):
         await query.message.answer(texts("my-chosen", number=ticket.id))
+
+
+async def _target(state: FSMContext, store: Store, client_id: int) -> Target | None:
+    """The request the client's messages go to (the one chosen with /my, if still open)."""
+    chosen = (await state.get_data()).get(TALK_KEY)
+    return await target_for_client(store, client_id, chosen if isinstance(chosen, int) else None)
 
 
 def _preview(ticket: Ticket) -> str:
